@@ -1,0 +1,30 @@
+namespace Axentra.BuildingBlocks.Bindings;
+
+public sealed record ObjectListPage(IReadOnlyList<string> Keys, string? ContinuationToken);
+
+/// <summary>
+/// A bucket reached through an output binding (create / get / delete / list). Keys are '/'-separated and are
+/// identical in S3 and in the standalone data directory.
+/// </summary>
+public interface IObjectBucket
+{
+    /// <summary>The bucket's logical name (e.g. <c>axentra-webhook-raw-audit</c>).</summary>
+    string Name { get; }
+
+    ValueTask PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>The object's bytes, or null when there is no such object.</summary>
+    ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the object; deleting a missing object is not an error.</summary>
+    ValueTask DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Keys under <paramref name="prefix"/> in lexicographic order, one page at a time.</summary>
+    ValueTask<ObjectListPage> ListAsync(string prefix, string? continuationToken, int pageSize, CancellationToken cancellationToken);
+}
+
+/// <summary>Resolves a bucket by its logical name.</summary>
+public interface IObjectBuckets
+{
+    IObjectBucket Open(string bucketName);
+}

@@ -1,0 +1,82 @@
+using Axentra.BuildingBlocks.Bindings;
+using Axentra.BuildingBlocks.Dapr;
+using Axentra.BuildingBlocks.Embedded;
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.State;
+using Axentra.Contracts;
+using Dapr.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Axentra.BuildingBlocks;
+
+public static class BuildingBlocksServiceCollectionExtensions
+{
+    /// <summary>
+    /// The distributed adapters: state, pub/sub and bucket bindings through the Dapr sidecar. Component names
+    /// default to <see cref="PlatformNames.Components"/>; bucket bindings are configured under
+    /// <c>Dapr:Buckets:{bucket}:Binding</c> and <c>:Type</c> (<c>bindings.aws.s3</c> or <c>bindings.localstorage</c>).
+    /// </summary>
+    public static IServiceCollection AddDaprBuildingBlocks(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddDaprClient();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IStateStore>(sp => new DaprStateStore(
+            sp.GetRequiredService<DaprClient>(), configuration["Dapr:StateStore"] ?? PlatformNames.Components.RegistryStateStore));
+        services.AddSingleton<IMessagePublisher>(sp => new DaprMessagePublisher(
+            sp.GetRequiredService<DaprClient>(), configuration["Dapr:PubSub"] ?? PlatformNames.Components.PubSub));
+        services.AddSingleton<IObjectBuckets>(sp =>
+        {
+            var bindings = new Dictionary<string, (string, BucketBindingType)>(StringComparer.Ordinal)
+            {
+                [configuration["Buckets:RawAudit"] ?? PlatformNames.Buckets.RawAudit] = Binding(configuration, "RawAudit", PlatformNames.Components.RawAuditBucketBinding),
+                [configuration["Buckets:Processed"] ?? PlatformNames.Buckets.Processed] = Binding(configuration, "Processed", PlatformNames.Components.ProcessedBucketBinding),
+            };
+            return new DaprObjectBuckets(sp.GetRequiredService<DaprClient>(), bindings);
+        });
+        return services;
+    }
+
+    private static (string, BucketBindingType) Binding(IConfiguration configuration, string bucket, string defaultBinding)
+    {
+        var type = configuration[$"Dapr:Buckets:{bucket}:Type"] ?? "bindings.aws.s3";
+        return (configuration[$"Dapr:Buckets:{bucket}:Binding"] ?? defaultBinding, type switch
+        {
+            "bindings.aws.s3" => BucketBindingType.AwsS3,
+            "bindings.localstorage" => BucketBindingType.LocalStorage,
+            _ => throw new InvalidOperationException($"Dapr:Buckets:{bucket}:Type '{type}' is not supported (bindings.aws.s3, bindings.localstorage)."),
+        });
+    }
+
+    /// <summary>
+    /// The standalone adapters: SQLite state and durable queue in <c>{dataDirectory}/axentra.db</c>, buckets as
+    /// directories, and mirrored topics appended to <c>{dataDirectory}/topics/{topic}.jsonl</c>.
+    /// </summary>
+    public static IServiceCollection AddEmbeddedBuildingBlocks(
+        this IServiceCollection services, string dataDirectory, bool syncWrites, IReadOnlySet<string> mirroredTopics, IConfiguration? queueConfiguration = null)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        if (queueConfiguration is not null)
+        {
+            services.Configure<LocalPubSubOptions>(queueConfiguration);
+        }
+        else
+        {
+            services.AddOptions<LocalPubSubOptions>();
+        }
+
+        services.AddSingleton(sp => new EmbeddedDatabase(
+            Path.Combine(dataDirectory, "axentra.db"), syncWrites, sp.GetRequiredService<ILogger<EmbeddedDatabase>>()));
+        services.AddSingleton<SqliteStateStore>();
+        services.AddSingleton<IStateStore>(sp => sp.GetRequiredService<SqliteStateStore>());
+        services.AddSingleton<LocalPubSub>();
+        services.AddSingleton<IMessagePublisher>(sp => new TopicFileMirror(sp.GetRequiredService<LocalPubSub>(), dataDirectory, mirroredTopics));
+        services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));
+        services.AddSingleton<IHostedService, LocalPubSubDispatcher>();
+        services.AddHostedService<ExpiredStateSweeper>();
+        return services;
+    }
+}

@@ -1,0 +1,54 @@
+using Axentra.BuildingBlocks.PubSub;
+using Dapr;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Axentra.BuildingBlocks.Dapr;
+
+/// <summary>
+/// Exposes each <see cref="IMessageHandler"/> as a Dapr programmatic subscription (listed on
+/// <c>GET /dapr/subscribe</c>) with a dead-letter topic per subscriber, and answers Dapr in its own terms:
+/// 200 with <c>{"status":"SUCCESS"|"RETRY"|"DROP"}</c>. <c>UseCloudEvents()</c> must run first so the body is
+/// the CloudEvent's <c>data</c>.
+/// </summary>
+public static class DaprSubscriberEndpoints
+{
+    public static string RouteOf(IMessageHandler handler) => $"/dapr/subscriptions/{handler.Topic}/{handler.Subscriber}";
+
+    public static IEndpointRouteBuilder MapDaprSubscribers(this IEndpointRouteBuilder endpoints, string pubSubName)
+    {
+        endpoints.MapSubscribeHandler();
+        foreach (var handler in endpoints.ServiceProvider.GetServices<IMessageHandler>())
+        {
+            endpoints.MapPost(RouteOf(handler), context => HandleAsync(handler, context))
+                .WithTopic(new TopicOptions
+                {
+                    PubsubName = pubSubName,
+                    Name = handler.Topic,
+                    DeadLetterTopic = Contracts.PlatformNames.Topics.DeadLetterOf(handler.Subscriber),
+                })
+                .ExcludeFromDescription();
+        }
+
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(IMessageHandler handler, HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+        var messageId = context.Request.Headers["ce-id"].ToString() is { Length: > 0 } id ? id : context.TraceIdentifier;
+        var outcome = await handler.HandleAsync(buffer.ToArray(), new DeliveryContext(messageId, Attempt: 1), context.RequestAborted).ConfigureAwait(false);
+        var status = outcome switch
+        {
+            DeliveryOutcome.Success => "SUCCESS",
+            DeliveryOutcome.Drop => "DROP",
+            _ => "RETRY",
+        };
+        await context.Response.WriteAsJsonAsync(new DaprSubscriptionResponse(status), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    internal sealed record DaprSubscriptionResponse(string Status);
+}

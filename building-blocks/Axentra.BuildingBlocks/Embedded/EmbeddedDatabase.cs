@@ -1,0 +1,173 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>
+/// The standalone host's SQLite database (state and the durable local queue share one file).
+/// All writes go through one writer loop that commits whatever is queued in a single transaction (group
+/// commit): many concurrent requests cost one commit, and each caller's task completes only after the commit
+/// that holds its write. WAL mode lets reads run beside the writer on pooled connections.
+/// </summary>
+public sealed class EmbeddedDatabase : IAsyncDisposable
+{
+    private const int MaxBatch = 512;
+
+    private readonly string _connectionString;
+    private readonly Channel<IWriteOperation> _writes = Channel.CreateUnbounded<IWriteOperation>(
+        new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _writer;
+    private readonly Task _writerLoop;
+    private readonly ILogger _logger;
+
+    public EmbeddedDatabase(string path, bool synchronousFull, ILogger<EmbeddedDatabase> logger)
+    {
+        _logger = logger;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        // WAL + synchronous=NORMAL survives a killed process (the WAL is in the OS page cache); FULL also survives
+        // power loss, at the price of an fsync per commit. Group commit keeps either affordable.
+        Execute(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000;");
+        Execute(_writer, EmbeddedSchema.Sql);
+        _writerLoop = Task.Run(RunWriterAsync);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> inside the next group-committed transaction.</summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> operation, CancellationToken cancellationToken = default)
+    {
+        var op = new WriteOperation<T>(operation);
+        if (!_writes.Writer.TryWrite(op))
+        {
+            throw new BackendUnavailableException("embedded-database", "the database is shutting down");
+        }
+
+        return cancellationToken.CanBeCanceled ? op.Completion.WaitAsync(cancellationToken) : op.Completion;
+    }
+
+    /// <summary>Runs a read on a pooled connection of its own (WAL readers never wait for the writer).</summary>
+    public T Read<T>(Func<SqliteConnection, T> query)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return query(connection);
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var batch = new List<IWriteOperation>(MaxBatch);
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var op))
+            {
+                batch.Add(op);
+            }
+
+            try
+            {
+                using var transaction = _writer.BeginTransaction(deferred: false);
+                foreach (var op in batch)
+                {
+                    op.Run(_writer);
+                }
+
+                transaction.Commit();
+                foreach (var op in batch)
+                {
+                    op.Complete();
+                }
+            }
+#pragma warning disable CA1031 // every failure of the batch is handed to its callers
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                _logger.LogError(ex, "Embedded database commit of {Count} writes failed", batch.Count);
+                var failure = new BackendUnavailableException("embedded-database", "commit failed", ex);
+                foreach (var op in batch)
+                {
+                    op.Fail(failure);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await _writerLoop.ConfigureAwait(false);
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        SqliteConnection.ClearAllPools();
+    }
+
+    private interface IWriteOperation
+    {
+        void Run(SqliteConnection connection);
+
+        void Complete();
+
+        void Fail(Exception exception);
+    }
+
+    /// <summary>
+    /// One caller's write. An exception thrown by the operation fails only that caller (it runs inside a
+    /// savepoint, rolled back alone); the rest of the batch still commits.
+    /// </summary>
+    private sealed class WriteOperation<T>(Func<SqliteConnection, T> operation) : IWriteOperation
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _error;
+
+        public Task<T> Completion => _completion.Task;
+
+        public void Run(SqliteConnection connection)
+        {
+            Execute(connection, "SAVEPOINT op");
+            try
+            {
+                _result = operation(connection);
+                Execute(connection, "RELEASE op");
+            }
+#pragma warning disable CA1031 // the caller gets its own exception; the batch goes on
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Execute(connection, "ROLLBACK TO op; RELEASE op");
+                _error = ex;
+            }
+        }
+
+        public void Complete()
+        {
+            if (_error is null)
+            {
+                _completion.TrySetResult(_result!);
+            }
+            else
+            {
+                _completion.TrySetException(_error);
+            }
+        }
+
+        public void Fail(Exception exception) => _completion.TrySetException(exception);
+    }
+}

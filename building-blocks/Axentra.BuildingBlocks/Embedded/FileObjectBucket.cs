@@ -1,0 +1,151 @@
+using Axentra.BuildingBlocks.Bindings;
+
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>
+/// A bucket as a directory: <c>{DataDir}/{bucket}/{key}</c>. Writes go to a temporary file that is renamed into
+/// place, so a killed process never leaves a torn object. Keys are checked so none can leave the directory.
+/// </summary>
+public sealed class FileObjectBucket : IObjectBucket
+{
+    private const string TempMarker = ".tmp-";
+    private readonly string _root;
+    private readonly bool _fsync;
+
+    public FileObjectBucket(string dataDirectory, string bucketName, bool fsync)
+    {
+        Name = bucketName;
+        _root = Path.GetFullPath(Path.Combine(dataDirectory, bucketName));
+        _fsync = fsync;
+        Directory.CreateDirectory(_root);
+    }
+
+    public string Name { get; }
+
+    public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = $"{path}{TempMarker}{Guid.NewGuid():N}";
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                if (_fsync)
+                {
+                    stream.Flush(flushToDisk: true);
+                }
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new BackendUnavailableException($"bucket {Name}", $"cannot write '{key}'", ex);
+        }
+    }
+
+    public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackendUnavailableException($"bucket {Name}", $"cannot read '{key}'", ex);
+        }
+    }
+
+    public ValueTask DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            File.Delete(PathOf(key));
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackendUnavailableException($"bucket {Name}", $"cannot delete '{key}'", ex);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<ObjectListPage> ListAsync(string prefix, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        // Start from the deepest directory the prefix names, so listing one store's folder does not walk the bucket.
+        var slash = prefix.LastIndexOf('/');
+        var directory = slash < 0 ? _root : PathOf(prefix[..slash]);
+        if (!Directory.Exists(directory))
+        {
+            return ValueTask.FromResult(new ObjectListPage([], null));
+        }
+
+        var keys = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(p => !p.Contains(TempMarker, StringComparison.Ordinal))
+            .Select(p => Path.GetRelativePath(_root, p).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal)
+                && (continuationToken is null || string.CompareOrdinal(k, continuationToken) > 0))
+            .Order(StringComparer.Ordinal)
+            .Take(pageSize + 1)
+            .ToList();
+
+        var more = keys.Count > pageSize;
+        if (more)
+        {
+            keys.RemoveAt(keys.Count - 1);
+        }
+
+        return ValueTask.FromResult(new ObjectListPage(keys, more ? keys[^1] : null));
+    }
+
+    private string PathOf(string key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Contains('\\', StringComparison.Ordinal) || key.StartsWith('/')
+            || key.Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            throw new ArgumentException($"'{key}' is not a valid object key.", nameof(key));
+        }
+
+        var path = Path.GetFullPath(Path.Combine(_root, key));
+        if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{key}' is not a valid object key.", nameof(key));
+        }
+
+        return path;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>The standalone host's buckets: one directory each under the data directory.</summary>
+public sealed class FileObjectBuckets(string dataDirectory, bool fsync) : IObjectBuckets
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, FileObjectBucket> _buckets = new(StringComparer.Ordinal);
+
+    public IObjectBucket Open(string bucketName) =>
+        _buckets.GetOrAdd(bucketName, name => new FileObjectBucket(dataDirectory, name, fsync));
+}

@@ -1,0 +1,69 @@
+using Axentra.BuildingBlocks.PubSub;
+using Microsoft.Data.Sqlite;
+
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>
+/// The standalone host's pub/sub: a durable queue in the embedded database. Publishing stores the message and
+/// one pending delivery per subscriber of its topic in the same commit, so a message acknowledged to the
+/// publisher survives a killed process and is delivered to every subscriber at least once.
+/// </summary>
+public sealed class LocalPubSub : IMessagePublisher
+{
+    private readonly EmbeddedDatabase _database;
+    private readonly TimeProvider _timeProvider;
+    private readonly Dictionary<string, string[]> _subscribersByTopic;
+
+    public LocalPubSub(EmbeddedDatabase database, TimeProvider timeProvider, IEnumerable<IMessageHandler> handlers)
+    {
+        _database = database;
+        _timeProvider = timeProvider;
+        _subscribersByTopic = handlers
+            .GroupBy(h => h.Topic, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(h => h.Subscriber).Distinct(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Raised after a publish commits, so dispatchers wake without polling.</summary>
+    public event Action<string>? Published;
+
+    public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> jsonMessage, CancellationToken cancellationToken)
+    {
+        if (!_subscribersByTopic.TryGetValue(topic, out var subscribers) || subscribers.Length == 0)
+        {
+            return; // like a broker topic nobody subscribes to; mirrors (e.g. the KB-refresh file) still see it
+        }
+
+        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var body = jsonMessage.ToArray();
+        await _database.WriteAsync(connection =>
+        {
+            long id;
+            using (var insert = connection.CreateCommand())
+            {
+                insert.CommandText = "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now) RETURNING id";
+                insert.Parameters.AddWithValue("$topic", topic);
+                insert.Parameters.AddWithValue("$body", body);
+                insert.Parameters.AddWithValue("$now", now);
+                id = (long)insert.ExecuteScalar()!;
+            }
+
+            using var delivery = connection.CreateCommand();
+            delivery.CommandText = "INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ($subscriber, $id, $now)";
+            var subscriberParameter = delivery.Parameters.Add("$subscriber", SqliteType.Text);
+            delivery.Parameters.AddWithValue("$id", id);
+            delivery.Parameters.AddWithValue("$now", now);
+            foreach (var subscriber in subscribers)
+            {
+                subscriberParameter.Value = subscriber;
+                delivery.ExecuteNonQuery();
+            }
+
+            return id;
+        }, cancellationToken).ConfigureAwait(false);
+
+        foreach (var subscriber in subscribers)
+        {
+            Published?.Invoke(subscriber);
+        }
+    }
+}

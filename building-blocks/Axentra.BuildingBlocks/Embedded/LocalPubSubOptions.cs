@@ -1,0 +1,26 @@
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>Retry and concurrency settings of the standalone host's durable queue (<c>Standalone:Queue</c>).</summary>
+public sealed class LocalPubSubOptions
+{
+    /// <summary>Deliveries of one message to one subscriber before it is dead-lettered.</summary>
+    public int MaxAttempts { get; set; } = 20;
+
+    /// <summary>First retry delay; doubles per attempt, with full jitter, up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Messages one subscriber handles at once.</summary>
+    public int Concurrency { get; set; } = 16;
+
+    /// <summary>Messages fetched per dispatch round.</summary>
+    public int BatchSize { get; set; } = 256;
+
+    internal TimeSpan BackoffFor(int attempt, double jitter)
+    {
+        var exponential = InitialBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+        var capped = Math.Min(exponential, MaxBackoff.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.5 + (jitter / 2)));
+    }
+}

@@ -1,0 +1,112 @@
+using Axentra.BuildingBlocks.State;
+using Microsoft.Data.Sqlite;
+
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>
+/// <see cref="IStateStore"/> on the embedded SQLite database. Conditional writes are single statements, so two
+/// racing first-writes of one key cannot both succeed; expired rows behave as absent and are swept later.
+/// </summary>
+public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider timeProvider) : IStateStore
+{
+    public ValueTask<StateEntry?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var entry = database.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value, etag FROM state WHERE key = $key AND (expires_at IS NULL OR expires_at > $now)";
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$now", now);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? new StateEntry((byte[])reader.GetValue(0), reader.GetString(1)) : null;
+        });
+        return ValueTask.FromResult(entry);
+    }
+
+    public async ValueTask<SaveOutcome> TrySaveAsync(string key, ReadOnlyMemory<byte> value, string? etag, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var expiresAt = ExpiresAt(now, timeToLive);
+        var bytes = value.ToArray();
+        var changed = await database.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = etag is null
+                ? """
+                  INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
+                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
+                  WHERE state.expires_at IS NOT NULL AND state.expires_at <= $now
+                  """
+                : """
+                  UPDATE state SET value = $value, etag = $newEtag, expires_at = $expiresAt
+                  WHERE key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now)
+                  """;
+            Bind(command, key, bytes, expiresAt, now);
+            if (etag is not null)
+            {
+                command.Parameters.AddWithValue("$etag", etag);
+            }
+
+            return command.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+        return changed == 1 ? SaveOutcome.Saved : SaveOutcome.Conflict;
+    }
+
+    public async ValueTask SaveAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var expiresAt = ExpiresAt(now, timeToLive);
+        var bytes = value.ToArray();
+        await database.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
+                """;
+            Bind(command, key, bytes, expiresAt, now);
+            return command.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> TryDeleteAsync(string key, string? etag, CancellationToken cancellationToken)
+    {
+        var deleted = await database.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM state WHERE key = $key AND ($etag IS NULL OR etag = $etag)";
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.AddWithValue("$etag", (object?)etag ?? DBNull.Value);
+            return command.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+        return deleted == 1;
+    }
+
+    /// <summary>Deletes expired rows; called periodically by the standalone host.</summary>
+    public Task<int> SweepExpiredAsync(CancellationToken cancellationToken)
+    {
+        var now = Now();
+        return database.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $now";
+            command.Parameters.AddWithValue("$now", now);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+    }
+
+    private static void Bind(SqliteCommand command, string key, byte[] value, long? expiresAt, long now)
+    {
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$value", value);
+        command.Parameters.AddWithValue("$newEtag", Guid.NewGuid().ToString("N"));
+        command.Parameters.AddWithValue("$expiresAt", (object?)expiresAt ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", now);
+    }
+
+    private long Now() => timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static long? ExpiresAt(long now, TimeSpan? timeToLive) =>
+        timeToLive is { } ttl ? now + (long)ttl.TotalMilliseconds : null;
+}

@@ -1,0 +1,30 @@
+namespace Axentra.BuildingBlocks.PubSub;
+
+/// <summary>What a subscriber tells the broker about one delivery (Dapr's SUCCESS / RETRY / DROP).</summary>
+public enum DeliveryOutcome
+{
+    Success,
+
+    /// <summary>Transient failure: redeliver later (with backoff), dead-letter after the attempt budget.</summary>
+    Retry,
+
+    /// <summary>Poison input that can never succeed: stop delivering it. The handler records why first.</summary>
+    Drop,
+}
+
+/// <summary>Facts about a delivery the handler may use (attempt number, for logging and metrics).</summary>
+public sealed record DeliveryContext(string MessageId, int Attempt);
+
+/// <summary>
+/// A subscriber of one topic. The same handler runs behind a Dapr subscription endpoint (distributed) and behind
+/// the durable local queue's dispatcher (standalone).
+/// </summary>
+public interface IMessageHandler
+{
+    /// <summary>Subscriber name, unique per topic (the app id in the distributed mode).</summary>
+    string Subscriber { get; }
+
+    string Topic { get; }
+
+    ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken);
+}
