@@ -23,7 +23,7 @@ done
 
 mkdir -p "$bin_dir" "$node_dir"
 
-if [[ -x "$bin_dir/helm" && -x "$bin_dir/kubectl" ]]; then
+if [[ -x "$bin_dir/helm" && -x "$bin_dir/kubectl" ]] && "$bin_dir/helm" version --short >/dev/null 2>&1; then
   echo "helm and kubectl already in $bin_dir"
 else
   work="$(mktemp -d)"
@@ -44,8 +44,12 @@ else
   echo "installed helm and kubectl into $bin_dir"
 fi
 
-if [[ -d "$node_dir/node_modules/kubernetes-models" && -d "$node_dir/node_modules/yaml" ]]; then
-  echo "kubernetes-models and yaml already in $node_dir"
+installed_version() {
+  node -e 'try { console.log(require(process.argv[1]).version) } catch { console.log("") }' "$node_dir/node_modules/$1/package.json"
+}
+
+if [[ "$(installed_version kubernetes-models)" == "$kubernetes_models_version" && "$(installed_version yaml)" == "$yaml_version" ]]; then
+  echo "kubernetes-models $kubernetes_models_version and yaml $yaml_version already in $node_dir"
 else
   (
     cd "$node_dir"
