@@ -24,6 +24,7 @@ public static class BuildingBlocksServiceCollectionExtensions
     {
         services.AddDaprClient();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Registry.EventRegistry>();
         services.AddSingleton<IStateStore>(sp => new DaprStateStore(
             sp.GetRequiredService<DaprClient>(), configuration["Dapr:StateStore"] ?? PlatformNames.Components.RegistryStateStore));
         services.AddSingleton<IMessagePublisher>(sp => new DaprMessagePublisher(
@@ -75,6 +76,8 @@ public static class BuildingBlocksServiceCollectionExtensions
         services.AddSingleton<LocalPubSub>();
         services.AddSingleton<IMessagePublisher>(sp => new TopicFileMirror(sp.GetRequiredService<LocalPubSub>(), dataDirectory, mirroredTopics));
         services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));
+        services.AddSingleton<Registry.EventRegistry>();
+        services.AddSingleton<IDeadLetterRecorder>(sp => sp.GetRequiredService<Registry.EventRegistry>());
         services.AddSingleton<IHostedService, LocalPubSubDispatcher>();
         services.AddHostedService<ExpiredStateSweeper>();
         return services;

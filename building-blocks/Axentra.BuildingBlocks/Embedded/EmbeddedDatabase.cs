@@ -103,7 +103,7 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         }
     }
 
-    internal static void Execute(SqliteConnection connection, string sql)
+    public static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

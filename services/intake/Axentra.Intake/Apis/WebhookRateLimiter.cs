@@ -1,0 +1,49 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Axentra.Intake.Apis;
+
+/// <summary>A token bucket per credential: one noisy sender cannot starve the others.</summary>
+public sealed class WebhookRateLimiter : IDisposable
+{
+    private readonly PartitionedRateLimiter<string>? _limiter;
+
+    public WebhookRateLimiter(IOptions<RateLimitOptions> options)
+    {
+        var o = options.Value;
+        if (o.PermitsPerSecond <= 0)
+        {
+            return;
+        }
+
+        // Refill ten times a second so the limit is smooth rather than a burst at each second boundary.
+        var perTick = Math.Max(1, o.PermitsPerSecond / 10);
+        _limiter = PartitionedRateLimiter.Create<string, string>(credential => RateLimitPartition.GetTokenBucketLimiter(credential, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(o.Burst, perTick),
+            TokensPerPeriod = perTick,
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+    }
+
+    /// <summary>Null when admitted, else how long the sender should wait.</summary>
+    public TimeSpan? TryAcquire(string credential)
+    {
+        if (_limiter is null)
+        {
+            return null;
+        }
+
+        using var lease = _limiter.AttemptAcquire(credential);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+    }
+
+    public void Dispose() => _limiter?.Dispose();
+}

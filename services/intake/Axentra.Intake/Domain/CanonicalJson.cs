@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Axentra.Intake.Domain;
+
+/// <summary>
+/// RFC 8785 JSON Canonicalization Scheme: object members sorted by their UTF-16 code units, no whitespace,
+/// strings escaped as ECMAScript's JSON.stringify does, numbers in ECMAScript's shortest round-trip form.
+/// Two serialisations of the same JSON value (key order, whitespace, <c>1.0</c> vs <c>1</c>, <c>\u0041</c> vs
+/// <c>A</c>) canonicalise to the same bytes, which is what lets a re-serialised redelivery dedupe.
+/// </summary>
+public static class CanonicalJson
+{
+    /// <summary>Lowercase hex SHA-256 of the canonical form: the platform's <c>payload_hash</c>.</summary>
+    public static string Sha256Hex(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        Write(value, buffer);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(buffer.WrittenSpan, hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    public static byte[] Serialize(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        Write(value, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void Write(JsonElement value, IBufferWriter<byte> output)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                WriteObject(value, output);
+                break;
+            case JsonValueKind.Array:
+                WriteAscii(output, "[");
+                var first = true;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (!first)
+                    {
+                        WriteAscii(output, ",");
+                    }
+
+                    first = false;
+                    Write(item, output);
+                }
+
+                WriteAscii(output, "]");
+                break;
+            case JsonValueKind.String:
+                WriteString(value.GetString()!, output);
+                break;
+            case JsonValueKind.Number:
+                WriteAscii(output, FormatNumber(value.GetDouble()));
+                break;
+            case JsonValueKind.True:
+                WriteAscii(output, "true");
+                break;
+            case JsonValueKind.False:
+                WriteAscii(output, "false");
+                break;
+            case JsonValueKind.Null:
+                WriteAscii(output, "null");
+                break;
+            default:
+                throw new ArgumentException($"Cannot canonicalise a JSON value of kind {value.ValueKind}.", nameof(value));
+        }
+    }
+
+    private static void WriteObject(JsonElement value, IBufferWriter<byte> output)
+    {
+        var members = new List<(string Name, JsonElement Value)>();
+        foreach (var property in value.EnumerateObject())
+        {
+            members.Add((property.Name, property.Value));
+        }
+
+        // string.CompareOrdinal compares UTF-16 code units, which is exactly RFC 8785's sort order.
+        members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        WriteAscii(output, "{");
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (i > 0)
+            {
+                WriteAscii(output, ",");
+            }
+
+            WriteString(members[i].Name, output);
+            WriteAscii(output, ":");
+            Write(members[i].Value, output);
+        }
+
+        WriteAscii(output, "}");
+    }
+
+    private static void WriteString(string value, IBufferWriter<byte> output)
+    {
+        var builder = new StringBuilder(value.Length + 2);
+        builder.Append('"');
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '"': builder.Append("\\\""); break;
+                case '\\': builder.Append("\\\\"); break;
+                case '\b': builder.Append("\\b"); break;
+                case '\f': builder.Append("\\f"); break;
+                case '\n': builder.Append("\\n"); break;
+                case '\r': builder.Append("\\r"); break;
+                case '\t': builder.Append("\\t"); break;
+                default:
+                    if (c < 0x20)
+                    {
+                        builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        builder.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        builder.Append('"');
+        var text = builder.ToString();
+        var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        output.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    private static void WriteAscii(IBufferWriter<byte> output, string text)
+    {
+        var span = output.GetSpan(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            span[i] = (byte)text[i];
+        }
+
+        output.Advance(text.Length);
+    }
+
+    /// <summary>ECMAScript Number::toString (ECMA-262 §6.1.6.1.20), as RFC 8785 §3.2.2.3 requires.</summary>
+    public static string FormatNumber(double value)
+    {
+        if (double.IsNaN(value) || double.IsInfinity(value))
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), "JSON has no NaN or Infinity.");
+        }
+
+        if (value == 0)
+        {
+            return "0"; // also -0
+        }
+
+        // "R" yields the shortest digits that round-trip; split them into sign, digits and decimal exponent.
+        var shortest = value.ToString("R", CultureInfo.InvariantCulture);
+        var negative = shortest[0] == '-';
+        var body = negative ? shortest[1..] : shortest;
+        var exponent = 0;
+        var ePos = body.IndexOfAny(['E', 'e']);
+        if (ePos >= 0)
+        {
+            exponent = int.Parse(body[(ePos + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+            body = body[..ePos];
+        }
+
+        var dot = body.IndexOf('.', StringComparison.Ordinal);
+        var integerPart = dot >= 0 ? body[..dot] : body;
+        var fractionPart = dot >= 0 ? body[(dot + 1)..] : string.Empty;
+        var digits = (integerPart + fractionPart).TrimStart('0');
+        var leadingZeros = (integerPart + fractionPart).Length - digits.Length;
+        digits = digits.TrimEnd('0');
+
+        // n: the position of the decimal point relative to the digit string (value = 0.digits × 10^n).
+        var n = integerPart.Length + exponent - leadingZeros;
+        var k = digits.Length;
+        var sb = new StringBuilder(32);
+        if (negative)
+        {
+            sb.Append('-');
+        }
+
+        if (k <= n && n <= 21)
+        {
+            sb.Append(digits).Append('0', n - k);
+        }
+        else if (0 < n && n <= 21)
+        {
+            sb.Append(digits, 0, n).Append('.').Append(digits, n, k - n);
+        }
+        else if (-6 < n && n <= 0)
+        {
+            sb.Append("0.").Append('0', -n).Append(digits);
+        }
+        else
+        {
+            var e = n - 1;
+            sb.Append(digits[0]);
+            if (k > 1)
+            {
+                sb.Append('.').Append(digits, 1, k - 1);
+            }
+
+            sb.Append('e').Append(e >= 0 ? "+" : "-").Append(Math.Abs(e).ToString(CultureInfo.InvariantCulture));
+        }
+
+        return sb.ToString();
+    }
+}

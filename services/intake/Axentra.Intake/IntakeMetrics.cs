@@ -1,0 +1,35 @@
+using System.Diagnostics.Metrics;
+
+namespace Axentra.Intake;
+
+/// <summary>The intake's own metrics (meter <c>Axentra.Intake</c>): the seed's invocations, errors, duration and duplicate rate.</summary>
+public sealed class IntakeMetrics
+{
+    public const string MeterName = "Axentra.Intake";
+
+    private readonly Counter<long> _received;
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _rejected;
+    private readonly Histogram<double> _duration;
+
+    public IntakeMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _received = meter.CreateCounter<long>("axentra.webhooks.received", description: "Webhook requests received");
+        _accepted = meter.CreateCounter<long>("axentra.webhooks.accepted", description: "New events registered and published (202)");
+        _duplicates = meter.CreateCounter<long>("axentra.webhooks.duplicates", description: "Redeliveries answered with the original event (200)");
+        _rejected = meter.CreateCounter<long>("axentra.webhooks.rejected", description: "Requests refused, by reason");
+        _duration = meter.CreateHistogram<double>("axentra.webhooks.duration", unit: "ms", description: "Time to answer a webhook");
+    }
+
+    public void Received() => _received.Add(1);
+
+    public void Accepted(string eventType) => _accepted.Add(1, new KeyValuePair<string, object?>("event_type", eventType));
+
+    public void Duplicate() => _duplicates.Add(1);
+
+    public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Answered(double milliseconds, int status) => _duration.Record(milliseconds, new KeyValuePair<string, object?>("status", status));
+}

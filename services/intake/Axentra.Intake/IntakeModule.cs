@@ -1,0 +1,81 @@
+using Axentra.Intake.Apis;
+using Axentra.Intake.Auth;
+using Axentra.Intake.Registration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Axentra.Intake;
+
+/// <summary>
+/// Wires the intake into a host: the distributed service (with Dapr adapters) and the standalone host (with
+/// embedded ones) call the same two methods.
+/// </summary>
+public static class IntakeModule
+{
+    /// <param name="builder">The host being built.</param>
+    /// <param name="requireCredentials">
+    /// True for the distributed service: with no sender credential configured it refuses to start. The standalone
+    /// host provisions a generated key instead.
+    /// </param>
+    public static IHostApplicationBuilder AddIntake(this IHostApplicationBuilder builder, bool requireCredentials)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section);
+        services.AddOptions<WebhookAuthOptions>().BindConfiguration(WebhookAuthOptions.Section).ValidateOnStart();
+        services.AddOptions<OpsAuthOptions>().BindConfiguration(OpsAuthOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookAuthOptions>>(sp => new WebhookAuthOptionsValidator(requireCredentials, sp.GetRequiredService<IOptionsMonitor<OpsAuthOptions>>()));
+
+        services.AddSingleton<WebhookAuthenticator>();
+        services.AddSingleton<OpsAuthenticator>();
+        services.AddSingleton<WebhookRateLimiter>();
+        services.AddSingleton<WebhookRegistrar>();
+        services.AddSingleton<IntakeMetrics>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapIntake(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapWebhookApi();
+        return endpoints;
+    }
+}
+
+/// <summary>Refuses to start with credentials that cannot work or that blur the sender/operator line.</summary>
+internal sealed class WebhookAuthOptionsValidator(bool requireCredentials, IOptionsMonitor<OpsAuthOptions> ops) : IValidateOptions<WebhookAuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookAuthOptions options)
+    {
+        var failures = new List<string>();
+        if (requireCredentials && !options.HasAnyCredential)
+        {
+            failures.Add("No webhook credential is configured (Intake:Auth:ApiKeys, :BearerTokens, :Basic, :SigningSecrets): refusing to accept unauthenticated webhooks.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ApiKeyHeader))
+        {
+            failures.Add("Intake:Auth:ApiKeyHeader must name a header.");
+        }
+
+        foreach (var secret in options.SigningSecrets)
+        {
+            try
+            {
+                _ = StandardWebhookSignature.DecodeSecret(secret);
+            }
+            catch (FormatException)
+            {
+                failures.Add("Every Intake:Auth:SigningSecrets entry must be 'whsec_' followed by base64.");
+            }
+        }
+
+        if (new SecretSet(options.ApiKeys).Overlaps(new SecretSet(ops.CurrentValue.ApiKeys)))
+        {
+            failures.Add("An API key is configured both for webhook senders (Intake:Auth:ApiKeys) and for operators (Ops:Auth:ApiKeys); they must differ.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

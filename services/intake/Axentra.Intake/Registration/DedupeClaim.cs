@@ -1,0 +1,24 @@
+using Axentra.Intake.Domain;
+
+namespace Axentra.Intake.Registration;
+
+/// <summary>
+/// The dedupe entry of one event, keyed by its dedupe key and kept for the dedupe window.
+/// <c>pending</c> while the delivery that claimed it registers and publishes, under a lease; <c>accepted</c>
+/// once the event is durable. A pending claim whose lease ran out (its delivery failed or its process died) is
+/// taken over by the next delivery, which reuses the recorded identity, so a republish carries the same
+/// event_id and audit key and stays idempotent downstream.
+/// </summary>
+public sealed record DedupeClaim
+{
+    public const string Pending = "pending";
+    public const string Accepted = "accepted";
+
+    /// <summary>Unique per claiming delivery: lets the Dapr adapter recognise its own write on re-read.</summary>
+    public required string Token { get; init; }
+    public required string State { get; init; }
+    public required DateTimeOffset LeaseUntil { get; init; }
+    public required EventIdentity Event { get; init; }
+
+    public static string KeyOf(string dedupeKey) => $"dedupe:{dedupeKey}";
+}

@@ -1,0 +1,208 @@
+using System.Text.Json;
+using Axentra.BuildingBlocks;
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.State;
+using Axentra.Contracts;
+using Axentra.Intake.Domain;
+using Microsoft.Extensions.Options;
+
+namespace Axentra.Intake.Registration;
+
+/// <summary>How registering one delivery ended.</summary>
+public abstract record RegistrationResult
+{
+    private RegistrationResult()
+    {
+    }
+
+    /// <summary>A new event, registered and published: answer 202.</summary>
+    public sealed record Accepted(EventIdentity Event) : RegistrationResult;
+
+    /// <summary>A redelivery of an accepted event inside the dedupe window: answer 200 with the original.</summary>
+    public sealed record Duplicate(EventIdentity Event) : RegistrationResult;
+
+    /// <summary>Another delivery of this event is still being registered: answer 503 and let the sender retry.</summary>
+    public sealed record InFlight(TimeSpan RetryAfter) : RegistrationResult;
+}
+
+/// <summary>
+/// Claims, registers and publishes one webhook so that no acknowledged event is lost and none is processed twice.
+/// </summary>
+/// <remarks>
+/// The seed registered an event after all its work; a naive "claim, then publish" instead loses the event when
+/// the publish fails after the claim (the sender's retry would be told "duplicate"). Here:
+/// <list type="number">
+/// <item>a first-write claim, <c>pending</c> with a lease, fixes the event's identity;</item>
+/// <item>the registry record is written, then the envelope is published;</item>
+/// <item>the claim becomes <c>accepted</c>, and only then does the sender get its 202.</item>
+/// </list>
+/// If registering or publishing fails, the lease is released at once and the sender gets 503; its retry takes
+/// the claim over and reuses the identity. A delivery that died mid-way leaves a pending claim whose lease runs
+/// out; the next delivery takes it over the same way. A republish after such a failure carries the same
+/// event_id and audit key, and subscribers are idempotent, so the outcome is still exactly once.
+/// </remarks>
+public sealed partial class WebhookRegistrar(
+    IStateStore state,
+    IMessagePublisher publisher,
+    IOptions<IntakeOptions> options,
+    IOptions<RoutingOptions> routing,
+    TimeProvider timeProvider,
+    ILogger<WebhookRegistrar> logger)
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+    private readonly IntakeOptions _options = options.Value;
+
+    public async Task<RegistrationResult> RegisterAsync(ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var claimKey = DedupeClaim.KeyOf(webhook.DedupeKey);
+        var waitUntil = timeProvider.GetUtcNow() + _options.InFlightWait;
+        while (true)
+        {
+            var now = timeProvider.GetUtcNow();
+            var claim = new DedupeClaim
+            {
+                Token = Guid.NewGuid().ToString("N"),
+                State = DedupeClaim.Pending,
+                LeaseUntil = now + _options.ClaimLease,
+                Event = EventIdentity.Create(webhook, now),
+            };
+
+            if (await TryClaimAsync(claimKey, claim, etag: null, cancellationToken).ConfigureAwait(false))
+            {
+                return await CompleteAsync(claimKey, claim, webhook, payload, cancellationToken).ConfigureAwait(false);
+            }
+
+            var current = await state.GetJsonAsync(claimKey, IntakeJsonContext.Default.DedupeClaim, cancellationToken).ConfigureAwait(false);
+            if (current is null)
+            {
+                continue; // released or expired between our write and our read: claim again
+            }
+
+            var (existing, etag) = current.Value;
+            if (existing.State == DedupeClaim.Accepted)
+            {
+                return new RegistrationResult.Duplicate(existing.Event);
+            }
+
+            if (existing.LeaseUntil <= now)
+            {
+                // The delivery that claimed it failed or died: take over, keeping its identity.
+                var takeover = claim with { Event = existing.Event };
+                if (await TryClaimAsync(claimKey, takeover, etag, cancellationToken).ConfigureAwait(false))
+                {
+                    LogTakeover(existing.Event.EventId);
+                    return await CompleteAsync(claimKey, takeover, webhook, payload, cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            if (now >= waitUntil)
+            {
+                return new RegistrationResult.InFlight(existing.LeaseUntil - now);
+            }
+
+            await Task.Delay(PollInterval, timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken) =>
+        await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, _options.DedupeWindow, cancellationToken).ConfigureAwait(false)
+            == SaveOutcome.Saved;
+
+    private async Task<RegistrationResult> CompleteAsync(
+        string claimKey, DedupeClaim claim, ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        var identity = claim.Event;
+        var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
+        try
+        {
+            var record = new RegistryRecord
+            {
+                EventId = identity.EventId,
+                PayloadHash = identity.PayloadHash,
+                ProcessingTimestamp = identity.ReceivedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                EventType = identity.EventType,
+                StoreId = identity.StoreId,
+                ProductId = identity.ProductId,
+                S3Key = identity.S3Key,
+                Status = RegistryStatus.Accepted,
+                RoutingTarget = routingTarget,
+                Ttl = (identity.ReceivedAt + RegistryKeys.Retention).ToUnixTimeSeconds(),
+                DedupeKey = webhook.DedupeKey,
+                GeneratedIds = webhook.GeneratedIds,
+            };
+            await state.SaveJsonAsync(RegistryKeys.Event(identity.EventId), record, ContractsJsonContext.Default.RegistryRecord, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
+
+            var envelope = new WebhookEnvelope
+            {
+                EventId = identity.EventId,
+                PayloadHash = identity.PayloadHash,
+                EventType = identity.EventType,
+                StoreId = identity.StoreId,
+                ProductId = identity.ProductId,
+                S3Key = identity.S3Key,
+                ReceivedAt = identity.ReceivedAt,
+                DedupeKey = webhook.DedupeKey,
+                GeneratedIds = webhook.GeneratedIds,
+                RoutingTarget = routingTarget,
+                Payload = payload.ToArray(),
+            };
+            await publisher.PublishAsync(
+                PlatformNames.Topics.WebhookEvents,
+                JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
+        {
+            await ReleaseAsync(claimKey, claim).ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            var accepted = claim with { State = DedupeClaim.Accepted };
+            await state.SaveJsonAsync(claimKey, accepted, IntakeJsonContext.Default.DedupeClaim, _options.DedupeWindow, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
+        {
+            // The event is published, so it is durable: acknowledge it. The claim stays pending until its lease
+            // runs out; a redelivery after that republishes the same identity, which subscribers absorb.
+            LogConfirmFailed(identity.EventId, ex);
+        }
+
+        if (webhook.GeneratedIds.Count > 0)
+        {
+            LogGeneratedIds(identity.EventId, string.Join(",", webhook.GeneratedIds));
+        }
+
+        return new RegistrationResult.Accepted(identity);
+    }
+
+    /// <summary>Ends our lease now so the sender's retry can take the claim over without waiting for it to expire.</summary>
+    private async Task ReleaseAsync(string claimKey, DedupeClaim claim)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var released = claim with { LeaseUntil = DateTimeOffset.UnixEpoch };
+            await state.SaveJsonAsync(claimKey, released, IntakeJsonContext.Default.DedupeClaim, _options.DedupeWindow, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
+        {
+            LogReleaseFailed(claim.Event.EventId, ex); // the lease still expires on its own
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Took over the abandoned claim of event {EventId}")]
+    private partial void LogTakeover(string eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} is published but its claim could not be marked accepted")]
+    private partial void LogConfirmFailed(string eventId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} had no {GeneratedIds} in its payload; generated deterministic ids")]
+    private partial void LogGeneratedIds(string eventId, string generatedIds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the claim of event {EventId}; it expires with its lease")]
+    private partial void LogReleaseFailed(string eventId, Exception exception);
+}

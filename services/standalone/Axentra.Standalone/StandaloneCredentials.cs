@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+
+namespace Axentra.Standalone;
+
+/// <summary>
+/// The standalone host must never accept unauthenticated webhooks, yet must start with no set-up. With no
+/// credential configured it generates a random key on first start, stores it in the data directory (mode 0600)
+/// and prints it once; later starts reuse it.
+/// </summary>
+internal static class StandaloneCredentials
+{
+    public static void Provision(ConfigurationManager configuration, string dataDirectory, TextWriter console)
+    {
+        var generated = new Dictionary<string, string?>();
+        var webhookSection = configuration.GetSection("Intake:Auth");
+        var hasWebhookCredential = webhookSection.GetSection("ApiKeys").GetChildren().Any()
+            || webhookSection.GetSection("BearerTokens").GetChildren().Any()
+            || webhookSection.GetSection("SigningSecrets").GetChildren().Any()
+            || !string.IsNullOrEmpty(webhookSection["Basic:Username"]);
+        if (!hasWebhookCredential)
+        {
+            generated["Intake:Auth:ApiKeys:0"] = ReadOrCreate(Path.Combine(dataDirectory, "credentials", "webhook-api-key"), "webhook", console);
+        }
+
+        if (!configuration.GetSection("Ops:Auth:ApiKeys").GetChildren().Any())
+        {
+            generated["Ops:Auth:ApiKeys:0"] = ReadOrCreate(Path.Combine(dataDirectory, "credentials", "ops-api-key"), "ops", console);
+        }
+
+        if (generated.Count > 0)
+        {
+            configuration.AddInMemoryCollection(generated);
+        }
+    }
+
+    private static string ReadOrCreate(string path, string purpose, TextWriter console)
+    {
+        if (File.Exists(path))
+        {
+            return File.ReadAllText(path).Trim();
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var key = $"axk_{purpose}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))}";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options))
+        {
+            writer.Write(key);
+        }
+
+        console.WriteLine($"Generated the {purpose} API key (send it in the x-api-key header); it is stored in {path} and shown only this once:");
+        console.WriteLine($"  {key}");
+        return key;
+    }
+}
