@@ -73,6 +73,7 @@ public sealed class RegistrationFaultTests : IDisposable
             Token = "dead-process",
             State = DedupeClaim.Pending,
             LeaseUntil = diedAt.AddSeconds(30),
+            WindowEndsAt = diedAt.AddHours(24),
             Event = EventIdentity.Create(webhook!, diedAt),
         };
         var state = _app.Services.GetRequiredService<IStateStore>();
@@ -96,6 +97,7 @@ public sealed class RegistrationFaultTests : IDisposable
             Token = "other-replica",
             State = DedupeClaim.Pending,
             LeaseUntil = DateTimeOffset.UtcNow.AddSeconds(20),
+            WindowEndsAt = DateTimeOffset.UtcNow.AddHours(24),
             Event = EventIdentity.Create(webhook!, DateTimeOffset.UtcNow),
         };
         await app.Services.GetRequiredService<IStateStore>().SaveJsonAsync(DedupeClaim.KeyOf(webhook!.DedupeKey), busy, IntakeJsonContext.Default.DedupeClaim, TimeSpan.FromHours(1), Ct);
