@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Axentra.Contracts;
 using Axentra.Intake.Domain;
+using Axentra.TestSupport;
 
 namespace Axentra.Intake.Tests;
 

@@ -1,7 +1,7 @@
-namespace Axentra.Intake.Tests;
+namespace Axentra.TestSupport;
 
 /// <summary>Finds the repository (and <c>../shared</c> beside it) from the test's output directory.</summary>
-internal static class RepositoryRoot
+public static class RepositoryRoot
 {
     public static string Path { get; } = Find();
 
