@@ -34,6 +34,7 @@ public sealed class Program
 
         var app = builder.Build();
         app.UseServiceDefaults();
+        app.UseOpsEdge();
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
