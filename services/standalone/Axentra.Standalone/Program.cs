@@ -1,7 +1,9 @@
+using Axentra.Audit;
 using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.Embedded;
 using Axentra.Contracts;
 using Axentra.Intake;
+using Axentra.Intake.Auth;
 using Axentra.ServiceDefaults;
 
 namespace Axentra.Standalone;
@@ -30,6 +32,7 @@ public sealed class Program
             builder.Configuration.GetSection("Standalone:Queue"));
         builder.Services.AddHealthChecks().AddCheck<EmbeddedDatabaseHealthCheck>("embedded-database", tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddIntake(requireCredentials: false);
+        builder.AddAudit();
         builder.Services.AddOpenApi();
 
         var app = builder.Build();
@@ -37,8 +40,16 @@ public sealed class Program
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
+        // Raw payloads are PHI: until the shared ops edge (credential check + access log, issue 5) wraps these
+        // routes, the host refuses any request without an ops key.
+        app.MapAudit().AddEndpointFilter(RequireOpsCredential);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
         await app.RunAsync().ConfigureAwait(false);
     }
+
+    private static async ValueTask<object?> RequireOpsCredential(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.RequestServices.GetRequiredService<OpsAuthenticator>().Authenticate(context.HttpContext.Request.Headers) is null
+            ? TypedResults.Problem("An ops credential is required (the ops API key in the API key header).", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized")
+            : await next(context).ConfigureAwait(false);
 }
