@@ -2,6 +2,7 @@ using System.Globalization;
 using Axentra.BuildingBlocks.State;
 using Dapr;
 using Dapr.Client;
+using Grpc.Core;
 
 namespace Axentra.BuildingBlocks.Dapr;
 
@@ -14,7 +15,9 @@ namespace Axentra.BuildingBlocks.Dapr;
 /// looks like. And a sidecar resiliency retry can replay a conditional write that already succeeded, failing its
 /// own condition. So on any failure this adapter re-reads the key: our own bytes there mean the write landed,
 /// someone else's mean a conflict, and only an unchanged key is reported as the backend being unavailable.
-/// Callers that rely on this put something unique (a claim token) in the value.
+/// The same re-read settles an <c>Aborted</c> ETag write, which an AWS SDK retry of a committed PutItem also produces.
+/// Callers that rely on this put something unique (a claim token, a version) in the value: equal bytes are taken
+/// as our own write.
 /// </remarks>
 public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateStore
 {
@@ -38,6 +41,7 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
 
     public async ValueTask<SaveOutcome> TrySaveAsync(string key, ReadOnlyMemory<byte> value, string? etag, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
+        DaprException? failure = null;
         try
         {
             if (etag is null)
@@ -46,21 +50,44 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
                 return SaveOutcome.Saved;
             }
 
-            // A mismatched ETag comes back as gRPC Aborted, which TrySave turns into false.
-            var saved = await dapr.TrySaveByteStateAsync(storeName, key, value, etag, FirstWrite, Metadata(timeToLive), cancellationToken).ConfigureAwait(false);
-            return saved ? SaveOutcome.Saved : SaveOutcome.Conflict;
-        }
-        catch (DaprException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            var current = await GetAsync(key, cancellationToken).ConfigureAwait(false);
-            if (current is not null && current.Value.Span.SequenceEqual(value.Span))
+            // A mismatched ETag comes back as gRPC Aborted, which TrySave turns into false. That is usually another
+            // writer, but it is also what the AWS SDK's own retry of a PutItem that had already committed sees.
+            if (await dapr.TrySaveByteStateAsync(storeName, key, value, etag, FirstWrite, Metadata(timeToLive), cancellationToken).ConfigureAwait(false))
             {
                 return SaveOutcome.Saved;
             }
-
-            var conditionFailed = etag is null ? current is not null : current is null || current.ETag != etag;
-            return conditionFailed ? SaveOutcome.Conflict : throw Unavailable("save", key, ex);
         }
+        catch (DaprException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            failure = ex;
+        }
+
+        return await ResolveFailedWriteAsync(key, value, etag, failure, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Re-reads the key to tell a landed write, a lost race and an outage apart (see the remarks).</summary>
+    private async ValueTask<SaveOutcome> ResolveFailedWriteAsync(string key, ReadOnlyMemory<byte> value, string? etag, DaprException? failure, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(key, cancellationToken).ConfigureAwait(false);
+        if (current is not null && current.Value.Span.SequenceEqual(value.Span))
+        {
+            return SaveOutcome.Saved;
+        }
+
+        if (failure is null || (etag is null ? current is not null : current is null || current.ETag != etag))
+        {
+            return SaveOutcome.Conflict;
+        }
+
+        // The condition failed yet the key reads as absent: an entry past its TTL that DynamoDB has not deleted yet
+        // (it deletes lazily, within days) still fails attribute_not_exists, while Get already hides it.
+        if (etag is null && IsConditionFailure(failure))
+        {
+            throw new BackendUnavailableException($"state store {storeName}",
+                $"first-write of '{key}' refused by an expired entry the store has not deleted yet", failure);
+        }
+
+        throw Unavailable("save", key, failure);
     }
 
     public async ValueTask SaveAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? timeToLive, CancellationToken cancellationToken)
@@ -92,6 +119,9 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
             throw Unavailable("delete", key, ex);
         }
     }
+
+    private static bool IsConditionFailure(DaprException ex) =>
+        ex.InnerException is RpcException rpc && rpc.Status.Detail.Contains("ConditionalCheckFailed", StringComparison.Ordinal);
 
     private static Dictionary<string, string>? Metadata(TimeSpan? timeToLive) =>
         timeToLive is { } ttl
