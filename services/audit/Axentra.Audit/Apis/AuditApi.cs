@@ -178,14 +178,14 @@ public static class AuditApi
         return Page(listing, events, next: cursor);
     }
 
-    private static Ok<AuditEventPage> Page(AuditListing listing, List<AuditedEvent> events, string? next) =>
-        TypedResults.Ok(new AuditEventPage(
+    private static JsonHttpResult<AuditEventPage> Page(AuditListing listing, List<AuditedEvent> events, string? next) =>
+        TypedResults.Json(new AuditEventPage(
             listing.StoreId,
             listing.EventType,
             listing.From?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             listing.To?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             events,
-            next));
+            next), AuditJsonContext.Default.AuditEventPage);
 
     private static bool TryParseDay(string? text, out DateOnly? day)
     {
