@@ -59,18 +59,13 @@ public static class AuditApi
     private static async Task<IResult> GetPayloadAsync(
         string eventId, EventRegistry registry, IObjectBuckets buckets, IOptions<AuditOptions> options, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!SafeKeySegment.IsValid(eventId))
+        var (view, problem) = await FindEventAsync(eventId, registry, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
         {
-            return InvalidSegment("event_id");
+            return problem;
         }
 
-        var view = await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false);
-        if (view is null)
-        {
-            return NotFound($"No event '{eventId}' is registered.");
-        }
-
-        var bytes = await buckets.Open(options.Value.Bucket).GetAsync(view.Record.S3Key, cancellationToken).ConfigureAwait(false);
+        var bytes = await buckets.Open(options.Value.Bucket).GetAsync(view!.Record.S3Key, cancellationToken).ConfigureAwait(false);
         return bytes is null
             ? NotFound($"Event '{eventId}' is registered but its audit copy ({view.Record.S3Key}) is not written yet.")
             : Json(context, bytes);
@@ -79,18 +74,13 @@ public static class AuditApi
     private static async Task<IResult> GetMetadataAsync(
         string eventId, EventRegistry registry, IObjectBuckets buckets, IOptions<AuditOptions> options, HttpContext context, CancellationToken cancellationToken)
     {
-        if (!SafeKeySegment.IsValid(eventId))
+        var (view, problem) = await FindEventAsync(eventId, registry, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
         {
-            return InvalidSegment("event_id");
+            return problem;
         }
 
-        var view = await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false);
-        if (view is null)
-        {
-            return NotFound($"No event '{eventId}' is registered.");
-        }
-
-        if (view.Record.EventType != EventTypes.StoreCreate)
+        if (view!.Record.EventType != EventTypes.StoreCreate)
         {
             return NotFound($"Event '{eventId}' is a {view.Record.EventType} event; only {EventTypes.StoreCreate} events have a metadata file.");
         }
@@ -176,6 +166,18 @@ public static class AuditApi
         }
 
         return Page(listing, events, next: cursor);
+    }
+
+    /// <summary>The registry entry of <paramref name="eventId"/> (where its audit copy is), or the problem to answer.</summary>
+    private static async Task<(EventView? View, ProblemHttpResult? Problem)> FindEventAsync(string eventId, EventRegistry registry, CancellationToken cancellationToken)
+    {
+        if (!SafeKeySegment.IsValid(eventId))
+        {
+            return (null, InvalidSegment("event_id"));
+        }
+
+        var view = await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false);
+        return view is null ? (null, NotFound($"No event '{eventId}' is registered.")) : (view, null);
     }
 
     private static JsonHttpResult<AuditEventPage> Page(AuditListing listing, List<AuditedEvent> events, string? next) =>

@@ -133,9 +133,7 @@ public sealed class AuditApiTests : IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    private async Task RegisterAsync(WebhookEnvelope envelope) =>
-        await _factory.Services.GetRequiredService<IStateStore>().SaveJsonAsync(
-            RegistryKeys.Event(envelope.EventId), Envelopes.RecordOf(envelope), ContractsJsonContext.Default.RegistryRecord, null, TestContext.Current.CancellationToken);
+    private Task RegisterAsync(WebhookEnvelope envelope) => Envelopes.RegisterAsync(_factory.Services.GetRequiredService<IStateStore>(), envelope);
 
     /// <summary>Registers the event as intake does and delivers it to the service's own subscriber.</summary>
     private async Task<WebhookEnvelope> AuditAsync(WebhookEnvelope envelope)

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Axentra.BuildingBlocks.State;
 using Axentra.Contracts;
 
 namespace Axentra.Audit.Tests.Support;
@@ -47,6 +48,10 @@ internal static class Envelopes
 
     public static byte[] Serialize(WebhookEnvelope envelope) =>
         JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope);
+
+    /// <summary>Writes the envelope's registry record as intake does before publishing.</summary>
+    public static async Task RegisterAsync(IStateStore state, WebhookEnvelope envelope) =>
+        await state.SaveJsonAsync(RegistryKeys.Event(envelope.EventId), RecordOf(envelope), ContractsJsonContext.Default.RegistryRecord, null, TestContext.Current.CancellationToken);
 
     /// <summary>A registry record for the envelope, as intake writes it before publishing.</summary>
     public static RegistryRecord RecordOf(WebhookEnvelope envelope) => new()

@@ -75,8 +75,7 @@ public sealed class LocalQueueDeliveryTests : IAsyncDisposable
     /// <summary>Registers and publishes the event as intake does.</summary>
     private static async Task PublishAsync(IHost host, WebhookEnvelope envelope)
     {
-        await host.Services.GetRequiredService<IStateStore>().SaveJsonAsync(
-            RegistryKeys.Event(envelope.EventId), Envelopes.RecordOf(envelope), ContractsJsonContext.Default.RegistryRecord, null, TestContext.Current.CancellationToken);
+        await Envelopes.RegisterAsync(host.Services.GetRequiredService<IStateStore>(), envelope);
         await host.Services.GetRequiredService<IMessagePublisher>().PublishAsync(
             PlatformNames.Topics.WebhookEvents, Envelopes.Serialize(envelope), TestContext.Current.CancellationToken);
     }
