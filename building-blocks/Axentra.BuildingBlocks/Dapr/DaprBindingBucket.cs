@@ -85,7 +85,7 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
         {
             return null;
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable("get", key, ex);
         }
@@ -100,7 +100,7 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
         catch (DaprException ex) when (IsMissing(ex))
         {
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable("delete", key, ex);
         }
@@ -154,7 +154,7 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
         {
             return new ObjectListPage([], null);
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable("list", prefix, ex);
         }
@@ -199,7 +199,7 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
                 return path[..^(probe.Length + 1)];
             }
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable("list", string.Empty, ex);
         }
@@ -231,7 +231,7 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
         {
             return await dapr.InvokeBindingAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable(request.Operation, key, ex);
         }
@@ -246,7 +246,7 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
         : detail.Contains("file not found: ", StringComparison.Ordinal) || detail.EndsWith("no such file or directory", StringComparison.Ordinal)
             || detail.EndsWith(": not a directory", StringComparison.Ordinal));
 
-    private BackendUnavailableException Unavailable(string operation, string key, DaprException ex) =>
+    private BackendUnavailableException Unavailable(string operation, string key, Exception ex) =>
         new($"bucket {bucketName} (binding {bindingName})", $"{operation} of '{key}' failed", ex);
 }
 

@@ -1,5 +1,4 @@
 using Axentra.BuildingBlocks.PubSub;
-using Dapr;
 using Dapr.Client;
 
 namespace Axentra.BuildingBlocks.Dapr;
@@ -7,7 +6,7 @@ namespace Axentra.BuildingBlocks.Dapr;
 /// <summary>
 /// <see cref="IMessagePublisher"/> over a Dapr pub/sub component (pubsub.aws.snssqs in AWS). The bytes go out as
 /// the CloudEvent's <c>data</c> with content type <c>application/json</c>, unchanged (PublishByteEventAsync; the
-/// typed overload would re-serialise them camelCase).
+/// typed overload would re-serialise them camelCase). A sidecar timeout is an outage like any other failure.
 /// </summary>
 public sealed class DaprMessagePublisher(DaprClient dapr, string pubSubName) : IMessagePublisher
 {
@@ -17,7 +16,7 @@ public sealed class DaprMessagePublisher(DaprClient dapr, string pubSubName) : I
         {
             await dapr.PublishByteEventAsync(pubSubName, topic, jsonMessage, "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw new BackendUnavailableException($"pub/sub {pubSubName}", $"publish to '{topic}' failed", ex);
         }

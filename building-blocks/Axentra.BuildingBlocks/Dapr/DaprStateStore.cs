@@ -33,7 +33,7 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
             var (value, etag) = await dapr.GetByteStateAndETagAsync(storeName, key, ConsistencyMode.Strong, cancellationToken: cancellationToken).ConfigureAwait(false);
             return value.IsEmpty && string.IsNullOrEmpty(etag) ? null : new StateEntry(value, etag ?? string.Empty);
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable("get", key, ex);
         }
@@ -41,7 +41,7 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
 
     public async ValueTask<SaveOutcome> TrySaveAsync(string key, ReadOnlyMemory<byte> value, string? etag, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
-        DaprException? failure = null;
+        Exception? failure = null;
         try
         {
             if (etag is null)
@@ -57,7 +57,7 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
                 return SaveOutcome.Saved;
             }
         }
-        catch (DaprException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             failure = ex;
         }
@@ -66,7 +66,7 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
     }
 
     /// <summary>Re-reads the key to tell a landed write, a lost race and an outage apart (see the remarks).</summary>
-    private async ValueTask<SaveOutcome> ResolveFailedWriteAsync(string key, ReadOnlyMemory<byte> value, string? etag, DaprException? failure, CancellationToken cancellationToken)
+    private async ValueTask<SaveOutcome> ResolveFailedWriteAsync(string key, ReadOnlyMemory<byte> value, string? etag, Exception? failure, CancellationToken cancellationToken)
     {
         var current = await GetAsync(key, cancellationToken).ConfigureAwait(false);
         if (current is not null && current.Value.Span.SequenceEqual(value.Span))
@@ -96,7 +96,7 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
         {
             await dapr.SaveByteStateAsync(storeName, key, value, LastWrite, Metadata(timeToLive), cancellationToken).ConfigureAwait(false);
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable("save", key, ex);
         }
@@ -114,13 +114,13 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
 
             return await dapr.TryDeleteStateAsync(storeName, key, etag, FirstWrite, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (DaprException ex)
+        catch (Exception ex) when (SidecarFailure.Is(ex, cancellationToken))
         {
             throw Unavailable("delete", key, ex);
         }
     }
 
-    private static bool IsConditionFailure(DaprException ex) =>
+    private static bool IsConditionFailure(Exception ex) =>
         ex.InnerException is RpcException rpc && rpc.Status.Detail.Contains("ConditionalCheckFailed", StringComparison.Ordinal);
 
     private static Dictionary<string, string>? Metadata(TimeSpan? timeToLive) =>
@@ -128,6 +128,6 @@ public sealed class DaprStateStore(DaprClient dapr, string storeName) : IStateSt
             ? new Dictionary<string, string> { ["ttlInSeconds"] = ((long)Math.Ceiling(ttl.TotalSeconds)).ToString(CultureInfo.InvariantCulture) }
             : null;
 
-    private BackendUnavailableException Unavailable(string operation, string key, DaprException ex) =>
+    private BackendUnavailableException Unavailable(string operation, string key, Exception ex) =>
         new($"state store {storeName}", $"{operation} of '{key}' failed", ex);
 }

@@ -3,6 +3,7 @@ using Dapr;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Axentra.BuildingBlocks.Dapr;
@@ -13,23 +14,41 @@ namespace Axentra.BuildingBlocks.Dapr;
 /// 200 with <c>{"status":"SUCCESS"|"RETRY"|"DROP"}</c>. <c>UseCloudEvents()</c> must run first so the body is
 /// the CloudEvent's <c>data</c>.
 /// </summary>
+/// <remarks>
+/// The deployments subscribe declaratively (dapr.io/v2alpha1 Subscription objects in components/ and the chart),
+/// because Dapr keeps only one of two identical subscriptions and does not document which. They set
+/// <c>Dapr:ProgrammaticSubscriptions=false</c>: the routes stay, and <c>GET /dapr/subscribe</c> lists nothing.
+/// </remarks>
 public static class DaprSubscriberEndpoints
 {
     public static string RouteOf(IMessageHandler handler) => $"/dapr/subscriptions/{handler.Topic}/{handler.Subscriber}";
 
+    public const string ProgrammaticSubscriptionsKey = "Dapr:ProgrammaticSubscriptions";
+
     public static IEndpointRouteBuilder MapDaprSubscribers(this IEndpointRouteBuilder endpoints, string pubSubName)
     {
-        endpoints.MapSubscribeHandler();
+        var programmatic = endpoints.ServiceProvider.GetRequiredService<IConfiguration>().GetValue(ProgrammaticSubscriptionsKey, true);
+        if (programmatic)
+        {
+            endpoints.MapSubscribeHandler();
+        }
+        else
+        {
+            endpoints.MapGet("/dapr/subscribe", () => Results.Json(Array.Empty<object>())).ExcludeFromDescription();
+        }
+
         foreach (var handler in endpoints.ServiceProvider.GetServices<IMessageHandler>())
         {
-            endpoints.MapPost(RouteOf(handler), context => HandleAsync(handler, context))
-                .WithTopic(new TopicOptions
+            var route = endpoints.MapPost(RouteOf(handler), context => HandleAsync(handler, context)).ExcludeFromDescription();
+            if (programmatic)
+            {
+                route.WithTopic(new TopicOptions
                 {
                     PubsubName = pubSubName,
                     Name = handler.Topic,
                     DeadLetterTopic = Contracts.PlatformNames.Topics.DeadLetterOf(handler.Subscriber),
-                })
-                .ExcludeFromDescription();
+                });
+            }
         }
 
         return endpoints;

@@ -3,7 +3,6 @@ using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.Embedded;
 using Axentra.Contracts;
 using Axentra.Intake;
-using Axentra.Intake.Auth;
 using Axentra.ServiceDefaults;
 
 namespace Axentra.Standalone;
@@ -37,19 +36,13 @@ public sealed class Program
 
         var app = builder.Build();
         app.UseServiceDefaults();
+        app.UseOpsEdge();
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
-        // Raw payloads are PHI: until the shared ops edge (credential check + access log, issue 5) wraps these
-        // routes, the host refuses any request without an ops key.
-        app.MapAudit().AddEndpointFilter(RequireOpsCredential);
+        app.MapAudit(); // behind UseOpsEdge: ops credential, rate limit and access log
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
         await app.RunAsync().ConfigureAwait(false);
     }
-
-    private static async ValueTask<object?> RequireOpsCredential(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.HttpContext.RequestServices.GetRequiredService<OpsAuthenticator>().Authenticate(context.HttpContext.Request.Headers) is null
-            ? TypedResults.Problem("An ops credential is required (the ops API key in the API key header).", statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized")
-            : await next(context).ConfigureAwait(false);
 }

@@ -87,14 +87,6 @@ public sealed partial class RawAuditWriter : IMessageHandler
             LogRetry(plan!.EventId, context.Attempt, ex.Backend, ex);
             return DeliveryOutcome.Retry;
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Not our cancellation: a deadline ran out on the way (a sidecar timeout reaches DaprClient as gRPC
-            // DeadlineExceeded, which it throws as a cancellation). Transient, like any backend failure.
-            _metrics.Failed("timeout");
-            LogRetry(plan!.EventId, context.Attempt, "timeout", ex);
-            return DeliveryOutcome.Retry;
-        }
     }
 
     /// <summary>Writes the object unless it is already there; false when the key holds different bytes.</summary>
@@ -141,10 +133,10 @@ public sealed partial class RawAuditWriter : IMessageHandler
                 await _registry.ReportStageAsync(new StageRecord
                 {
                     EventId = eventId,
-                    Stage = Stages.DeadLettered,
+                    Stage = EventRegistry.DeadLetterStage(Subscriber),
                     At = _timeProvider.GetUtcNow(),
                     S3Key = key,
-                    Reason = $"{Subscriber}: {rejection.Code}: {rejection.Detail}",
+                    Reason = $"{rejection.Code}: {rejection.Detail}",
                     Attempts = context.Attempt,
                 }, cancellationToken).ConfigureAwait(false);
             }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Axentra.Intake.Auth;
 using Axentra.Intake.Domain;
 using Axentra.Intake.Registration;
@@ -9,6 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 
 namespace Axentra.Intake.Apis;
 
@@ -24,7 +24,21 @@ public static class WebhookApi
             .WithTags("Webhooks")
             .WithSummary("Receive a Supabase or EventBridge webhook")
             .WithDescription("Authenticates, bounds, dedupes, registers and publishes one webhook. 202 for a new event once it is durable; 200 with the original event for a redelivery inside the dedupe window.")
-            .Accepts<JsonObject>("application/json")
+            // The body is described for OpenAPI only: .Accepts() would also make routing answer 415 on its own,
+            // before authentication and without our ProblemDetails.
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "The webhook payload as the sender sent it: a JSON object (at most Intake:MaxBodyBytes, nesting at most 64).",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object } },
+                    },
+                };
+                return Task.CompletedTask;
+            })
             .Produces<WebhookReceipt>(StatusCodes.Status202Accepted)
             .Produces<WebhookReceipt>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)

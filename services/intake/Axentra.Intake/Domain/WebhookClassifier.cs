@@ -41,7 +41,7 @@ public static class WebhookClassifier
         {
             document = JsonDocument.Parse(body, ParseOptions);
         }
-        catch (JsonException ex) when (ex.Message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        catch (JsonException ex) when (ex.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase))
         {
             return (null, new("too_deep", $"The JSON nests deeper than {MaxDepth} levels."));
         }

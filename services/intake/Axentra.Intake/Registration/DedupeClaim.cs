@@ -18,6 +18,13 @@ public sealed record DedupeClaim
     public required string Token { get; init; }
     public required string State { get; init; }
     public required DateTimeOffset LeaseUntil { get; init; }
+
+    /// <summary>
+    /// End of the dedupe window. Kept in the value, not only as the store's TTL: DynamoDB deletes expired items
+    /// lazily (up to days later) and a first-write on such a key still fails, so the window is judged here and an
+    /// expired claim is replaced with its ETag, race-free.
+    /// </summary>
+    public required DateTimeOffset WindowEndsAt { get; init; }
     public required EventIdentity Event { get; init; }
 
     public static string KeyOf(string dedupeKey) => $"dedupe:{dedupeKey}";

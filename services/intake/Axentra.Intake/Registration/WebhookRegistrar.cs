@@ -46,16 +46,25 @@ public sealed partial class WebhookRegistrar(
     IMessagePublisher publisher,
     IOptions<IntakeOptions> options,
     IOptions<RoutingOptions> routing,
+    DuplicateTally duplicates,
     TimeProvider timeProvider,
     ILogger<WebhookRegistrar> logger)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long a claim outlives its window in the store (DynamoDB's TTL sweep lags; see WindowEndsAt).</summary>
+    private static readonly TimeSpan ExpiryGrace = TimeSpan.FromDays(2);
+
+    private const int MaxVanishedReads = 8;
     private readonly IntakeOptions _options = options.Value;
+
+    private TimeSpan StoredFor => _options.DedupeWindow + ExpiryGrace;
 
     public async Task<RegistrationResult> RegisterAsync(ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var claimKey = DedupeClaim.KeyOf(webhook.DedupeKey);
         var waitUntil = timeProvider.GetUtcNow() + _options.InFlightWait;
+        var vanished = 0;
         while (true)
         {
             var now = timeProvider.GetUtcNow();
@@ -64,6 +73,7 @@ public sealed partial class WebhookRegistrar(
                 Token = Guid.NewGuid().ToString("N"),
                 State = DedupeClaim.Pending,
                 LeaseUntil = now + _options.ClaimLease,
+                WindowEndsAt = now + _options.DedupeWindow,
                 Event = EventIdentity.Create(webhook, now),
             };
 
@@ -75,19 +85,39 @@ public sealed partial class WebhookRegistrar(
             var current = await state.GetJsonAsync(claimKey, IntakeJsonContext.Default.DedupeClaim, cancellationToken).ConfigureAwait(false);
             if (current is null)
             {
-                continue; // released or expired between our write and our read: claim again
+                // Gone between our write and our read: claim again, but not forever (a store whose writes and
+                // reads disagree is not working).
+                if (++vanished >= MaxVanishedReads)
+                {
+                    throw new BackendUnavailableException("registry state store", $"claim '{claimKey}' conflicts on write but is absent on read");
+                }
+
+                continue;
             }
 
             var (existing, etag) = current.Value;
+            if (existing.WindowEndsAt <= now)
+            {
+                // Past the dedupe window: an identical payload now is a new event (a price flip A→B→A must not be
+                // dropped), so replace the old claim, conditional on its ETag.
+                if (await TryClaimAsync(claimKey, claim, etag, cancellationToken).ConfigureAwait(false))
+                {
+                    return await CompleteAsync(claimKey, claim, webhook, payload, cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
             if (existing.State == DedupeClaim.Accepted)
             {
+                duplicates.Count(existing.Event.EventId, now);
                 return new RegistrationResult.Duplicate(existing.Event);
             }
 
             if (existing.LeaseUntil <= now)
             {
                 // The delivery that claimed it failed or died: take over, keeping its identity.
-                var takeover = claim with { Event = existing.Event };
+                var takeover = claim with { Event = existing.Event, WindowEndsAt = existing.WindowEndsAt };
                 if (await TryClaimAsync(claimKey, takeover, etag, cancellationToken).ConfigureAwait(false))
                 {
                     LogTakeover(existing.Event.EventId);
@@ -107,7 +137,7 @@ public sealed partial class WebhookRegistrar(
     }
 
     private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken) =>
-        await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, _options.DedupeWindow, cancellationToken).ConfigureAwait(false)
+        await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, StoredFor, cancellationToken).ConfigureAwait(false)
             == SaveOutcome.Saved;
 
     private async Task<RegistrationResult> CompleteAsync(
@@ -133,6 +163,9 @@ public sealed partial class WebhookRegistrar(
                 GeneratedIds = webhook.GeneratedIds,
             };
             await state.SaveJsonAsync(RegistryKeys.Event(identity.EventId), record, ContractsJsonContext.Default.RegistryRecord, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
+            await state.SaveJsonAsync(
+                RegistryKeys.PayloadHash(identity.PayloadHash), new PayloadHashIndex(identity.PayloadHash, identity.EventId),
+                ContractsJsonContext.Default.PayloadHashIndex, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
 
             var envelope = new WebhookEnvelope
             {
@@ -162,7 +195,7 @@ public sealed partial class WebhookRegistrar(
         try
         {
             var accepted = claim with { State = DedupeClaim.Accepted };
-            await state.SaveJsonAsync(claimKey, accepted, IntakeJsonContext.Default.DedupeClaim, _options.DedupeWindow, cancellationToken).ConfigureAwait(false);
+            await state.SaveJsonAsync(claimKey, accepted, IntakeJsonContext.Default.DedupeClaim, StoredFor, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
         {
@@ -186,7 +219,7 @@ public sealed partial class WebhookRegistrar(
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             var released = claim with { LeaseUntil = DateTimeOffset.UnixEpoch };
-            await state.SaveJsonAsync(claimKey, released, IntakeJsonContext.Default.DedupeClaim, _options.DedupeWindow, timeout.Token).ConfigureAwait(false);
+            await state.SaveJsonAsync(claimKey, released, IntakeJsonContext.Default.DedupeClaim, StoredFor, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
         {

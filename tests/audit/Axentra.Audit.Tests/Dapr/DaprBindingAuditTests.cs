@@ -100,7 +100,7 @@ public sealed class DaprBindingAuditTests : IAsyncDisposable
         Assert.Equal(createsBefore, _sidecar.BindingInvocations.Count(i => i.Operation == "create"));
         Assert.Equal("""{"price":1}""", Encoding.UTF8.GetString((await rig.Bucket.GetAsync(envelope.S3Key, TestContext.Current.CancellationToken))!));
         Assert.Equal(1, rig.Metrics["axentra.audit.conflicts"]);
-        Assert.NotNull(await rig.StageAsync(envelope.EventId, Stages.DeadLettered));
+        Assert.NotNull(await rig.DeadLetterAsync(envelope.EventId));
     }
 
     [Theory]

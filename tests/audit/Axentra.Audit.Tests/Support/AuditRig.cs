@@ -71,6 +71,9 @@ internal sealed class AuditRig : IAsyncDisposable
         return entry?.Value;
     }
 
+    /// <summary>The audit subscriber's dead-letter record of the event, or null.</summary>
+    public Task<StageRecord?> DeadLetterAsync(string eventId) => StageAsync(eventId, EventRegistry.DeadLetterStage(PlatformNames.AppIds.Audit));
+
     public async ValueTask DisposeAsync()
     {
         Metrics.Dispose();

@@ -80,8 +80,8 @@ public sealed class RawAuditWriterTests : IAsyncLifetime
         Assert.Equal(original.Payload, await File.ReadAllBytesAsync(_rig.FileOf(original.S3Key), TestContext.Current.CancellationToken));
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(_rig.FileOf(original.S3Key))!));
         Assert.Equal(1, _rig.Metrics["axentra.audit.conflicts"]);
-        var deadLettered = await _rig.StageAsync(original.EventId, Stages.DeadLettered);
-        Assert.StartsWith("audit: conflict:", deadLettered!.Reason, StringComparison.Ordinal);
+        var deadLettered = await _rig.DeadLetterAsync(original.EventId);
+        Assert.StartsWith("conflict:", deadLettered!.Reason, StringComparison.Ordinal);
         Assert.Equal(original.S3Key, deadLettered.S3Key);
         Assert.Equal(2, deadLettered.Attempts);
         Assert.DoesNotContain("0.01", deadLettered.Reason, StringComparison.Ordinal); // no payload in the record
@@ -134,10 +134,10 @@ public sealed class RawAuditWriterTests : IAsyncLifetime
     {
         Assert.Equal(DeliveryOutcome.Drop, await _rig.DeliverAsync(Encoding.UTF8.GetBytes(message)));
 
-        var deadLettered = await _rig.StageAsync("abc-1", Stages.DeadLettered);
+        var deadLettered = await _rig.DeadLetterAsync("abc-1");
         if (message.Contains("abc-1", StringComparison.Ordinal))
         {
-            Assert.Equal("audit: malformed_envelope: the message is not a webhook envelope", deadLettered!.Reason);
+            Assert.Equal("malformed_envelope: the message is not a webhook envelope", deadLettered!.Reason);
         }
 
         Assert.Equal(1, _rig.Metrics["axentra.audit.failures"]);
@@ -151,7 +151,7 @@ public sealed class RawAuditWriterTests : IAsyncLifetime
 
         Assert.Equal(DeliveryOutcome.Drop, await _rig.DeliverAsync(envelope));
 
-        Assert.StartsWith("audit: key_mismatch:", (await _rig.StageAsync("abc-2", Stages.DeadLettered))!.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("key_mismatch:", (await _rig.DeadLetterAsync("abc-2"))!.Reason, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_rig.Data!.Path, PlatformNames.Buckets.RawAudit)));
     }
 }

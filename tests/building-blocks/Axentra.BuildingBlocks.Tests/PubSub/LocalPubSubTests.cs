@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Axentra.BuildingBlocks.Embedded;
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Axentra.BuildingBlocks.Tests.PubSub;
+
+/// <summary>The standalone host's durable queue: LocalPubSub (publish) and LocalPubSubDispatcher (deliver).</summary>
+public sealed class LocalPubSubTests : IAsyncDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly List<IAsyncDisposable> _running = [];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _running.Count - 1; i >= 0; i--)
+        {
+            await _running[i].DisposeAsync();
+        }
+
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task Every_subscriber_of_a_topic_gets_every_message_and_other_topics_get_none()
+    {
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var catalog = new RecordingHandler("catalog", "webhook-events");
+        var kb = new RecordingHandler("kb", "axentra-kb-refresh");
+        var (queue, _) = await StartAsync([audit, catalog, kb]);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), Ct);
+        }
+
+        await Eventually.TrueAsync(() => audit.Successes.Count == 3 && catalog.Successes.Count == 3, "both subscribers got all three");
+        Assert.Equal(["{\"n\":0}", "{\"n\":1}", "{\"n\":2}"], audit.Successes.Order(StringComparer.Ordinal));
+        Assert.Equal(audit.Successes.Order(StringComparer.Ordinal), catalog.Successes.Order(StringComparer.Ordinal));
+        Assert.Empty(kb.Attempts);
+    }
+
+    [Fact]
+    public async Task A_retry_is_redelivered_only_after_its_backoff_has_passed()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var handler = new RecordingHandler("audit", "webhook-events", attempt => attempt == 1 ? DeliveryOutcome.Retry : DeliveryOutcome.Success);
+        var (queue, _) = await StartAsync([handler], clock, new LocalPubSubOptions { InitialBackoff = TimeSpan.FromSeconds(30), MaxBackoff = TimeSpan.FromMinutes(1) });
+
+        await queue.PublishAsync("webhook-events", "{}"u8.ToArray(), Ct);
+        await Eventually.TrueAsync(() => handler.Attempts.Count == 1, "the first attempt ran");
+
+        await Task.Delay(300, Ct); // the dispatcher polls meanwhile; the clock has not reached the backoff
+        Assert.Single(handler.Attempts);
+
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await Eventually.TrueAsync(() => handler.Successes.Count == 1, "the retry was delivered");
+        Assert.Equal([1, 2], handler.Attempts.Select(a => a.Attempt));
+    }
+
+    [Fact]
+    public async Task A_throwing_subscriber_is_retried_like_a_retry()
+    {
+        var handler = new RecordingHandler("audit", "webhook-events", attempt => attempt < 3 ? throw new IOException("disk full") : DeliveryOutcome.Success);
+        var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 5));
+
+        await queue.PublishAsync("webhook-events", "{}"u8.ToArray(), Ct);
+
+        await Eventually.TrueAsync(() => handler.Successes.Count == 1, "the third attempt succeeded");
+        Assert.Equal([1, 2, 3], handler.Attempts.Select(a => a.Attempt));
+    }
+
+    [Fact]
+    public async Task A_message_is_dead_lettered_after_the_attempt_budget_and_not_delivered_again()
+    {
+        var handler = new RecordingHandler("catalog", "webhook-events", _ => DeliveryOutcome.Retry);
+        var deadLetters = new RecordingDeadLetters();
+        var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 3), deadLetters: deadLetters);
+
+        await queue.PublishAsync("webhook-events", "{\"poison\":false}"u8.ToArray(), Ct);
+
+        await Eventually.TrueAsync(() => !deadLetters.Recorded.IsEmpty, "the dead letter was recorded");
+        var dead = Assert.Single(deadLetters.Recorded);
+        Assert.Equal(("catalog", "{\"poison\":false}", 3), (dead.Subscriber, dead.Message, dead.Attempts));
+        await Task.Delay(200, Ct);
+        Assert.Equal(3, handler.Attempts.Count);
+    }
+
+    [Fact]
+    public async Task A_dropped_message_is_dead_lettered_at_once()
+    {
+        var handler = new RecordingHandler("catalog", "webhook-events", _ => DeliveryOutcome.Drop);
+        var deadLetters = new RecordingDeadLetters();
+        var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 10), deadLetters: deadLetters);
+
+        await queue.PublishAsync("webhook-events", "{\"poison\":true}"u8.ToArray(), Ct);
+
+        await Eventually.TrueAsync(() => !deadLetters.Recorded.IsEmpty, "the drop was recorded");
+        var dead = Assert.Single(deadLetters.Recorded);
+        Assert.Equal(1, dead.Attempts);
+        Assert.Contains("dropped", dead.Reason, StringComparison.Ordinal);
+        await Task.Delay(200, Ct);
+        Assert.Single(handler.Attempts);
+    }
+
+    [Fact]
+    public async Task Messages_published_before_a_restart_are_delivered_after_it()
+    {
+        // First run: publish with no dispatcher running (the process dies before delivering anything).
+        var database = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var before = new RecordingHandler("audit", "webhook-events");
+        var queue = new LocalPubSub(database, TimeProvider.System, [before]);
+        for (var i = 0; i < 5; i++)
+        {
+            await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), Ct);
+        }
+
+        await database.DisposeAsync();
+
+        // Second run on the same data directory.
+        var after = new RecordingHandler("audit", "webhook-events");
+        await StartAsync([after]);
+
+        await Eventually.TrueAsync(() => after.Successes.Count == 5, "every message published before the restart arrived");
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"{{\"n\":{i}}}"), after.Successes.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_delivery_in_flight_when_the_process_stops_is_delivered_again_after_a_restart()
+    {
+        var first = new HangingHandler("audit", "webhook-events");
+        var (queue, stop) = await StartAsync([first]);
+        await queue.PublishAsync("webhook-events", "{\"in\":\"flight\"}"u8.ToArray(), Ct);
+        await first.Started.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await stop.DisposeAsync(); // stops the dispatcher and closes the database mid-delivery
+
+        var second = new RecordingHandler("audit", "webhook-events");
+        await StartAsync([second]);
+
+        await Eventually.TrueAsync(() => second.Successes.Count == 1, "the in-flight message was redelivered");
+    }
+
+    private static LocalPubSubOptions FastRetries(int maxAttempts) =>
+        new() { MaxAttempts = maxAttempts, InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(5) };
+
+    private async Task<(LocalPubSub Queue, IAsyncDisposable Stop)> StartAsync(
+        IMessageHandler[] handlers, TimeProvider? clock = null, LocalPubSubOptions? options = null, IDeadLetterRecorder? deadLetters = null)
+    {
+        clock ??= TimeProvider.System;
+        var database = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var queue = new LocalPubSub(database, clock, handlers);
+        var dispatcher = new LocalPubSubDispatcher(database, queue, handlers, Options.Create(options ?? new LocalPubSubOptions()), clock,
+            NullLogger<LocalPubSubDispatcher>.Instance, deadLetters);
+        await dispatcher.StartAsync(Ct);
+        var stop = new Running(dispatcher, database);
+        _running.Add(stop);
+        return (queue, stop);
+    }
+
+    private sealed class Running(LocalPubSubDispatcher dispatcher, EmbeddedDatabase database) : IAsyncDisposable
+    {
+        private bool _stopped;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            try
+            {
+                await dispatcher.StopAsync(CancellationToken.None);
+            }
+            finally
+            {
+                dispatcher.Dispose();
+                await database.DisposeAsync();
+            }
+        }
+    }
+
+    private sealed class RecordingHandler(string subscriber, string topic, Func<int, DeliveryOutcome>? behaviour = null) : IMessageHandler
+    {
+        public string Subscriber => subscriber;
+
+        public string Topic => topic;
+
+        public ConcurrentQueue<(string Message, int Attempt)> Attempts { get; } = new();
+
+        public ConcurrentQueue<string> Successes { get; } = new();
+
+        public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            var text = Encoding.UTF8.GetString(message.Span);
+            Attempts.Enqueue((text, context.Attempt));
+            var outcome = behaviour?.Invoke(context.Attempt) ?? DeliveryOutcome.Success;
+            if (outcome == DeliveryOutcome.Success)
+            {
+                Successes.Enqueue(text);
+            }
+
+            return ValueTask.FromResult(outcome);
+        }
+    }
+
+    /// <summary>Never finishes a delivery: it is still in flight when the host stops.</summary>
+    private sealed class HangingHandler(string subscriber, string topic) : IMessageHandler
+    {
+        public string Subscriber => subscriber;
+
+        public string Topic => topic;
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return DeliveryOutcome.Success;
+        }
+    }
+
+    private sealed class RecordingDeadLetters : IDeadLetterRecorder
+    {
+        public ConcurrentQueue<(string Subscriber, string Message, string Reason, int Attempts)> Recorded { get; } = new();
+
+        public ValueTask RecordAsync(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts, CancellationToken cancellationToken)
+        {
+            Recorded.Enqueue((subscriber, Encoding.UTF8.GetString(message.Span), reason, attempts));
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Axentra.Deploy.Tests;
+
+/// <summary>
+/// The external tools the deploy tests drive: helm (from <c>.tools/bin</c>), node and the npm packages in
+/// <c>.tools/node/node_modules</c>. Installed by <c>scripts/install-deploy-tools.sh</c>; the location can be moved
+/// with <c>AXENTRA_TOOLS_DIR</c>. A missing tool makes the test Skipped with the reason, never passed.
+/// </summary>
+internal static class DeployTools
+{
+    private static readonly string ToolsDir =
+        Environment.GetEnvironmentVariable("AXENTRA_TOOLS_DIR") is { Length: > 0 } dir ? dir : Repository.PathOf(".tools");
+
+    public static string NodeModules => Path.Combine(ToolsDir, "node", "node_modules");
+
+    /// <summary>The helm binary, or a skip explaining how to install it.</summary>
+    public static string RequireHelm()
+    {
+        var helm = Path.Combine(ToolsDir, "bin", "helm");
+        if (!File.Exists(helm))
+        {
+            Assert.Skip($"helm not found at {helm}: run scripts/install-deploy-tools.sh (or set AXENTRA_TOOLS_DIR).");
+        }
+
+        return helm;
+    }
+
+    /// <summary>node on PATH with the kubernetes-models and yaml packages installed, or a skip.</summary>
+    public static string RequireNode()
+    {
+        var node = FindOnPath("node");
+        if (node is null)
+        {
+            Assert.Skip("node is not on PATH: install Node.js 20+ and run scripts/install-deploy-tools.sh.");
+        }
+
+        foreach (var package in new[] { "kubernetes-models", "yaml" })
+        {
+            if (!Directory.Exists(Path.Combine(NodeModules, package)))
+            {
+                Assert.Skip($"npm package {package} not found in {NodeModules}: run scripts/install-deploy-tools.sh.");
+            }
+        }
+
+        return node;
+    }
+
+    public static ToolResult Run(string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Repository.Root,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { stdout.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { stderr.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish in 2 minutes.");
+        }
+
+        process.WaitForExit();
+        return new ToolResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string? FindOnPath(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+    }
+}
+
+internal sealed record ToolResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    public string Describe() => $"exit code {ExitCode}\n--- stdout ---\n{StandardOutput}\n--- stderr ---\n{StandardError}";
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Options;
+
+namespace Axentra.Intake.Tests;
+
+/// <summary>Every credential scheme, accepted and refused, through the real HTTP pipeline.</summary>
+public sealed class CredentialTests : IDisposable
+{
+    private readonly StandaloneApp _app = new();
+    private readonly HttpClient _client;
+    private int _counter;
+
+    public CredentialTests() => _client = _app.CreateClient();
+
+    public void Dispose() => _app.Dispose();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Body() => $$"""{"store_id":"s-auth","n":{{Interlocked.Increment(ref _counter)}}}""";
+
+    private Task<HttpResponseMessage> Send(HttpRequestMessage request) => _client.SendAsync(request, Ct);
+
+    [Theory]
+    [InlineData(StandaloneApp.ApiKey)]
+    [InlineData(StandaloneApp.RotatedApiKey)]
+    public async Task Each_configured_api_key_is_accepted(string key) =>
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(StandaloneApp.Webhook(Body(), key))).StatusCode);
+
+    [Theory]
+    [InlineData("wrong-key")]
+    [InlineData("")]
+    [InlineData(StandaloneApp.OpsKey)]
+    [InlineData(StandaloneApp.ApiKey + " ")]
+    public async Task A_wrong_key_or_an_ops_key_is_refused(string key) =>
+        await WebhookEndpointTests.AssertProblem(await Send(StandaloneApp.Webhook(Body(), key)), HttpStatusCode.Unauthorized);
+
+    [Fact]
+    public async Task No_credential_at_all_is_refused() =>
+        await WebhookEndpointTests.AssertProblem(await Send(StandaloneApp.Webhook(Body(), apiKey: null)), HttpStatusCode.Unauthorized);
+
+    [Fact]
+    public async Task Authentication_comes_before_any_look_at_the_body()
+    {
+        var response = await Send(StandaloneApp.Webhook("not json", apiKey: "wrong", contentType: "text/plain"));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Bearer", StandaloneApp.BearerToken, HttpStatusCode.Accepted)]
+    [InlineData("bearer", StandaloneApp.BearerToken, HttpStatusCode.Accepted)]
+    [InlineData("Bearer", "not-the-token", HttpStatusCode.Unauthorized)]
+    [InlineData("Bearer", StandaloneApp.ApiKey, HttpStatusCode.Unauthorized)]
+    public async Task Bearer_tokens(string scheme, string token, HttpStatusCode expected)
+    {
+        var request = StandaloneApp.Webhook(Body(), apiKey: null);
+        request.Headers.Authorization = new AuthenticationHeaderValue(scheme, token);
+        Assert.Equal(expected, (await Send(request)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(StandaloneApp.BasicUser, StandaloneApp.BasicPassword, HttpStatusCode.Accepted)]
+    [InlineData(StandaloneApp.BasicUser, "wrong", HttpStatusCode.Unauthorized)]
+    [InlineData("someone", StandaloneApp.BasicPassword, HttpStatusCode.Unauthorized)]
+    public async Task Basic_credentials(string user, string password, HttpStatusCode expected)
+    {
+        var request = StandaloneApp.Webhook(Body(), apiKey: null);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        Assert.Equal(expected, (await Send(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Garbage_in_the_authorization_header_is_a_401_not_a_500()
+    {
+        var request = StandaloneApp.Webhook(Body(), apiKey: null);
+        request.Headers.TryAddWithoutValidation("Authorization", "Basic %%%not-base64%%%");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_Standard_Webhooks_signature_is_accepted_with_either_secret()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(StandaloneApp.SignedWebhook(Body(), StandaloneApp.SigningSecret, "msg_a", DateTimeOffset.UtcNow))).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(StandaloneApp.SignedWebhook(Body(), StandaloneApp.RotatedSigningSecret, "msg_b", DateTimeOffset.UtcNow))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Several_signatures_pass_when_any_one_matches()
+    {
+        var body = Body();
+        var request = StandaloneApp.SignedWebhook(body, StandaloneApp.SigningSecret, "msg_c", DateTimeOffset.UtcNow);
+        var valid = request.Headers.GetValues("webhook-signature").Single();
+        request.Headers.Remove("webhook-signature");
+        request.Headers.Add("webhook-signature", $"v1,{Convert.ToBase64String(new byte[32])} v2,ignored {valid}");
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(request)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(-6 * 60)]
+    [InlineData(6 * 60)]
+    public async Task A_stale_or_future_timestamp_is_refused(int offsetSeconds)
+    {
+        var request = StandaloneApp.SignedWebhook(Body(), StandaloneApp.SigningSecret, "msg_d", DateTimeOffset.UtcNow.AddSeconds(offsetSeconds));
+        var problem = await WebhookEndpointTests.AssertProblem(await Send(request), HttpStatusCode.Unauthorized);
+        Assert.Contains("tolerance", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Timestamps_inside_the_five_minute_tolerance_pass() =>
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(StandaloneApp.SignedWebhook(Body(), StandaloneApp.SigningSecret, "msg_e", DateTimeOffset.UtcNow.AddMinutes(-4)))).StatusCode);
+
+    [Fact]
+    public async Task A_tampered_body_or_a_re_signed_timestamp_is_refused()
+    {
+        var signed = StandaloneApp.SignedWebhook(Body(), StandaloneApp.SigningSecret, "msg_f", DateTimeOffset.UtcNow);
+        signed.Content = new StringContent(Body(), Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(signed)).StatusCode);
+
+        var replayed = StandaloneApp.SignedWebhook(Body(), StandaloneApp.SigningSecret, "msg_g", DateTimeOffset.UtcNow.AddMinutes(-1));
+        replayed.Headers.Remove("webhook-timestamp");
+        replayed.Headers.Add("webhook-timestamp", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(replayed)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_replay_inside_the_tolerance_is_answered_as_the_duplicate_it_is()
+    {
+        var body = Body();
+        var at = DateTimeOffset.UtcNow;
+        Assert.Equal(HttpStatusCode.Accepted, (await Send(StandaloneApp.SignedWebhook(body, StandaloneApp.SigningSecret, "msg_h", at))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Send(StandaloneApp.SignedWebhook(body, StandaloneApp.SigningSecret, "msg_h", at))).StatusCode);
+        Assert.Equal(1, _app.Publisher.Published);
+    }
+
+    [Fact]
+    public async Task A_signature_from_an_unknown_secret_is_refused()
+    {
+        var other = "whsec_" + Convert.ToBase64String(Encoding.ASCII.GetBytes("someone-else's-secret"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(StandaloneApp.SignedWebhook(Body(), other, "msg_i", DateTimeOffset.UtcNow))).StatusCode);
+    }
+}
+
+public sealed class StartupCredentialTests
+{
+    [Fact]
+    public void A_distributed_intake_with_no_credential_refuses_to_start()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Logging:LogLevel:Default", "None"));
+        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var validation = Assert.IsType<OptionsValidationException>(failure.GetBaseException());
+        Assert.Contains("No webhook credential is configured", validation.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_api_key_shared_by_senders_and_operators_refuses_to_start()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("Intake:Auth:ApiKeys:0", "same")
+            .UseSetting("Ops:Auth:ApiKeys:0", "same"));
+        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("both for webhook senders", failure.GetBaseException().Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_malformed_signing_secret_refuses_to_start()
+    {
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Intake:Auth:SigningSecrets:0", "whsec_***"));
+        Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+    }
+
+    [Fact]
+    public void The_standalone_host_with_no_credential_generates_a_private_key_once()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("axentra-credentials-").FullName;
+        try
+        {
+            string Start()
+            {
+                using var factory = new WebApplicationFactory<Standalone.Program>().WithWebHostBuilder(b => b.UseSetting("Standalone:DataDir", dataDirectory));
+                using var client = factory.CreateClient();
+                return File.ReadAllText(Path.Combine(dataDirectory, "credentials", "webhook-api-key"));
+            }
+
+            var first = Start();
+            Assert.Equal(first, Start());
+            Assert.StartsWith("axk_webhook_", first, StringComparison.Ordinal);
+            if (!OperatingSystem.IsWindows())
+            {
+                var mode = File.GetUnixFileMode(Path.Combine(dataDirectory, "credentials", "webhook-api-key"));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+            }
+
+            Assert.NotEqual(first, File.ReadAllText(Path.Combine(dataDirectory, "credentials", "ops-api-key")));
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+}

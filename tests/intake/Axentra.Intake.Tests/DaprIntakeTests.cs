@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Axentra.Contracts;
+using Axentra.TestSupport.Dapr;
+using Dapr.Client;
+using Grpc.Core;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Axentra.Intake.Tests;
+
+/// <summary>
+/// The distributed intake service (its real Program, Dapr adapters) against the in-process sidecar stand-in that
+/// speaks Dapr's gRPC proto and answers like state.aws.dynamodb: the same guarantees as the embedded family.
+/// </summary>
+public sealed class DaprIntakeTests : IAsyncLifetime
+{
+    private const string ApiKey = "dapr-test-key";
+    private DaprSidecarStandIn _sidecar = null!;
+    private WebApplicationFactory<Program> _app = null!;
+    private HttpClient _client = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _sidecar = await DaprSidecarStandIn.StartAsync(new DaprSidecarStandInOptions
+        {
+            AppId = PlatformNames.AppIds.Intake,
+            StateStores = [PlatformNames.Components.RegistryStateStore],
+            PubSubs = [PlatformNames.Components.PubSub],
+        }, Ct);
+        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Intake:Auth:ApiKeys:0", ApiKey);
+            builder.UseSetting("Intake:RateLimit:PermitsPerSecond", "0");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.ConfigureTestServices(services => services.AddSingleton<DaprClient>(_sidecar.Client));
+        });
+        _client = _app.CreateClient();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+        await _sidecar.DisposeAsync();
+    }
+
+    private IReadOnlyList<PublishedMessage> WebhookEvents => _sidecar.Published.Where(m => m.Topic == PlatformNames.Topics.WebhookEvents).ToList();
+
+    private Task<HttpResponseMessage> Post(string json) => _client.SendAsync(StandaloneApp.Webhook(json, ApiKey), Ct);
+
+    [Fact]
+    public async Task The_envelope_goes_to_the_pubsub_component_carrying_the_exact_bytes_received()
+    {
+        const string body = "{ \"event_type\" : \"new_store\",\n  \"store_id\": \"s-dapr\", \"store_domain\": \"d.example\" }\n";
+        var response = await Post(body);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var message = Assert.Single(WebhookEvents);
+        Assert.Equal(PlatformNames.Components.PubSub, message.PubSubName);
+        Assert.Equal("application/json", message.DataContentType);
+        var envelope = JsonSerializer.Deserialize(message.Data, ContractsJsonContext.Default.WebhookEnvelope)!;
+        Assert.Equal(Encoding.UTF8.GetBytes(body), envelope.Payload);
+        var receipt = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(receipt.GetProperty("event_id").GetString(), envelope.EventId);
+        Assert.Equal(receipt.GetProperty("s3_key").GetString(), envelope.S3Key);
+        Assert.Contains(_sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.EndsWith(RegistryKeys.Event(envelope.EventId), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Five_hundred_concurrent_deliveries_give_one_202_one_message_one_registry_record()
+    {
+        const string body = """{"event_type":"new_product","products":{"product_id":"p-race","store_id":"s-race"}}""";
+        var responses = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => Post(body)));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
+        Assert.Equal(499, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Single(WebhookEvents);
+        Assert.Single(_sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("event:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_first_write_that_committed_but_was_reported_as_a_conflict_is_still_our_claim()
+    {
+        // What a sidecar resiliency retry of a successful conditional write looks like: Internal +
+        // ConditionalCheckFailedException for a write that is in fact ours.
+        _sidecar.Faults.CommitFirstWriteThenReportConditionFailure(PlatformNames.Components.RegistryStateStore);
+        var response = await Post("""{"store_id":"s-replayed-write"}""");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Single(WebhookEvents);
+    }
+
+    [Fact]
+    public async Task A_publish_failure_is_503_and_the_retry_is_accepted_with_the_same_identity()
+    {
+        _sidecar.Faults.FailNext(DaprMethods.PublishEvent, StatusCode.Unavailable);
+        const string body = """{"store_id":"s-pub-fail"}""";
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Post(body)).StatusCode);
+        Assert.Empty(WebhookEvents);
+
+        var retry = await Post(body);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        var envelope = JsonSerializer.Deserialize(Assert.Single(WebhookEvents).Data, ContractsJsonContext.Default.WebhookEnvelope)!;
+        Assert.Equal((await retry.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString(), envelope.EventId);
+        Assert.Equal(HttpStatusCode.OK, (await Post(body)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_state_store_outage_is_503_with_retry_after_never_a_2xx()
+    {
+        _sidecar.Faults.FailNext(DaprMethods.SaveState, StatusCode.Unavailable, times: 10);
+        _sidecar.Faults.FailNext(DaprMethods.GetState, StatusCode.Unavailable, times: 10);
+        var response = await Post("""{"store_id":"s-outage"}""");
+        await WebhookEndpointTests.AssertProblem(response, HttpStatusCode.ServiceUnavailable);
+        Assert.True(response.Headers.Contains("Retry-After"));
+        Assert.Empty(WebhookEvents);
+    }
+
+    [Fact]
+    public async Task Every_registry_and_claim_write_carries_a_ttl_for_the_dynamodb_ttl_attribute()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await Post("""{"store_id":"s-ttl"}""")).StatusCode);
+        var saves = _sidecar.Calls.Where(c => c.Method == DaprMethods.SaveState).Select(c => (global::Dapr.Client.Autogen.Grpc.v1.SaveStateRequest)c.Request);
+        Assert.All(saves.SelectMany(s => s.States), item => Assert.True(item.Metadata.ContainsKey("ttlInSeconds"), item.Key));
+    }
+}

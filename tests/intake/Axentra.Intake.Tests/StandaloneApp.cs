@@ -1,0 +1,155 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.Intake.Auth;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Axentra.Intake.Tests;
+
+/// <summary>
+/// The real standalone host (intake on the embedded SQLite adapters) in-process, on a temporary data
+/// directory, with one credential of every scheme configured.
+/// </summary>
+public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
+{
+    public const string ApiKey = "test-webhook-key-1";
+    public const string RotatedApiKey = "test-webhook-key-2";
+    public const string OpsKey = "test-ops-key";
+    public const string BearerToken = "supabase-bearer-token";
+    public const string BasicUser = "eventbridge";
+    public const string BasicPassword = "p@ss:word";
+    public static readonly string SigningSecret = "whsec_" + Convert.ToBase64String(Encoding.ASCII.GetBytes("a-32-byte-signing-secret-for-tests"));
+    public static readonly string RotatedSigningSecret = "whsec_" + Convert.ToBase64String(Encoding.ASCII.GetBytes("the-next-signing-secret-in-rotation"));
+
+    private readonly Dictionary<string, string?> _settings;
+
+    public StandaloneApp(Dictionary<string, string?>? settings = null)
+    {
+        DataDirectory = Directory.CreateTempSubdirectory("axentra-intake-tests-").FullName;
+        _settings = new Dictionary<string, string?>
+        {
+            ["Standalone:DataDir"] = DataDirectory,
+            ["Intake:Auth:ApiKeys:0"] = ApiKey,
+            ["Intake:Auth:ApiKeys:1"] = RotatedApiKey,
+            ["Intake:Auth:BearerTokens:0"] = BearerToken,
+            ["Intake:Auth:Basic:Username"] = BasicUser,
+            ["Intake:Auth:Basic:Password"] = BasicPassword,
+            ["Intake:Auth:SigningSecrets:0"] = SigningSecret,
+            ["Intake:Auth:SigningSecrets:1"] = RotatedSigningSecret,
+            ["Ops:Auth:ApiKeys:0"] = OpsKey,
+            ["Intake:RateLimit:PermitsPerSecond"] = "0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Every publish goes through this decorator: count them, or make them fail.</summary>
+    public FaultInjectingPublisher Publisher { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services => services.Decorate<IMessagePublisher>(inner => Publisher.Wrapping(inner)));
+    }
+
+    public static HttpRequestMessage Webhook(string json, string? apiKey = ApiKey, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/supabase")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(json)),
+        };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (apiKey is not null)
+        {
+            request.Headers.Add("x-api-key", apiKey);
+        }
+
+        return request;
+    }
+
+    public static HttpRequestMessage SignedWebhook(string json, string secret, string webhookId, DateTimeOffset timestamp)
+    {
+        var request = Webhook(json, apiKey: null);
+        var seconds = timestamp.ToUnixTimeSeconds();
+        request.Headers.Add("webhook-id", webhookId);
+        request.Headers.Add("webhook-timestamp", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", StandardWebhookSignature.Sign(secret, webhookId, seconds, Encoding.UTF8.GetBytes(json)));
+        return request;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
+
+/// <summary>A publisher decorator at the port boundary: counts what was published, fails on demand.</summary>
+public sealed class FaultInjectingPublisher
+{
+    private IMessagePublisher? _inner;
+    private int _failures;
+    private int _published;
+
+    public int Published => Volatile.Read(ref _published);
+
+    public void FailNext(int count) => Interlocked.Exchange(ref _failures, count);
+
+    public IMessagePublisher Wrapping(IMessagePublisher inner)
+    {
+        _inner = inner;
+        return new Decorator(this);
+    }
+
+    private sealed class Decorator(FaultInjectingPublisher owner) : IMessagePublisher
+    {
+        public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> jsonMessage, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Decrement(ref owner._failures) >= 0)
+            {
+                throw new BuildingBlocks.BackendUnavailableException("pub/sub (injected)", "publish refused");
+            }
+
+            await owner._inner!.PublishAsync(topic, jsonMessage, cancellationToken);
+            Interlocked.Increment(ref owner._published);
+        }
+    }
+}
+
+internal static class ServiceCollectionDecoration
+{
+    /// <summary>Replaces the registration of <typeparamref name="T"/> with a decorator around it.</summary>
+    public static void Decorate<T>(this IServiceCollection services, Func<T, T> decorate)
+        where T : class
+    {
+        var descriptor = services.Last(d => d.ServiceType == typeof(T));
+        services.Remove(descriptor);
+        services.Add(ServiceDescriptor.Describe(typeof(T), sp =>
+        {
+            var inner = descriptor.ImplementationInstance as T
+                ?? (descriptor.ImplementationFactory is { } factory ? (T)factory(sp) : (T)ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!));
+            return decorate(inner);
+        }, descriptor.Lifetime));
+    }
+}
