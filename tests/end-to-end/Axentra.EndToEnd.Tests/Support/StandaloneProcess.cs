@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Axentra.EndToEnd.Tests.Support;
+
+/// <summary>
+/// One real <c>axentra-standalone</c> process on a free loopback port and a temporary data directory, configured
+/// the way an operator would (environment variables), stopped by PID. <see cref="RestartAsync"/> starts a new
+/// process on the same data directory, as after a crash.
+/// </summary>
+public sealed class StandaloneProcess : IAsyncDisposable
+{
+    public const string WebhookKey = "e2e-webhook-key";
+    public const string OpsKey = "e2e-ops-key";
+    public const string WebhookPath = "/webhooks/supabase";
+
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+    private readonly PublishedStandalone _build;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly ConcurrentQueue<string> _output = new();
+    private Process? _process;
+
+    private StandaloneProcess(PublishedStandalone build, string dataDirectory, IReadOnlyDictionary<string, string> settings)
+    {
+        _build = build;
+        DataDirectory = dataDirectory;
+        _settings = settings;
+    }
+
+    public string DataDirectory { get; }
+
+    public HttpClient Http { get; private set; } = new();
+
+    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    public int? ProcessId => _process?.Id;
+
+    /// <summary>What the process printed (last lines), for failure messages.</summary>
+    public string RecentOutput => string.Join('\n', _output.TakeLast(60));
+
+    /// <param name="build">The published host.</param>
+    /// <param name="settings">Configuration keys in the <c>Section:Key</c> form, passed as environment variables.</param>
+    public static async Task<StandaloneProcess> StartAsync(PublishedStandalone build, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "axentra-e2e-data-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDirectory);
+        var host = new StandaloneProcess(build, dataDirectory, settings ?? new Dictionary<string, string>());
+        await host.LaunchAsync();
+        return host;
+    }
+
+    public async Task RestartAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("Stop or kill the process before restarting it.");
+        }
+
+        await LaunchAsync();
+    }
+
+    /// <summary>kill -9: no shutdown hooks, no flush, exactly what a crash or an OOM kill does.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: false);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>A graceful stop (SIGTERM), falling back to kill -9 after 15 s.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return;
+        }
+
+        using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+        {
+            await term!.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        Http.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    public Task<HttpResponseMessage> PostWebhookAsync(byte[] body, string contentType = "application/json", string? apiKey = WebhookKey, CancellationToken cancellationToken = default)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, WebhookPath) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (apiKey is not null)
+        {
+            request.Headers.Add("x-api-key", apiKey);
+        }
+
+        return Http.SendAsync(request, cancellationToken);
+    }
+
+    public async Task<JsonObject> AcceptAsync(byte[] body)
+    {
+        using var response = await PostWebhookAsync(body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"expected 202, got {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!.AsObject();
+    }
+
+    public Task<HttpResponseMessage> OpsAsync(HttpMethod method, string path, string? apiKey = OpsKey)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (apiKey is not null)
+        {
+            request.Headers.Add("x-api-key", apiKey);
+        }
+
+        return Http.SendAsync(request);
+    }
+
+    public async Task<JsonObject?> GetEventAsync(string eventId)
+    {
+        using var response = await OpsAsync(HttpMethod.Get, $"/events/{eventId}");
+        return response.StatusCode == HttpStatusCode.NotFound ? null : JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    /// <summary>Polls <c>GET /events/{id}</c> until the computed status is <paramref name="status"/>.</summary>
+    public async Task<JsonObject> WaitForStatusAsync(string eventId, string status = "completed", TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await GetEventAsync(eventId);
+            if ((string?)last?["status"] == status)
+            {
+                return last;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"event {eventId} never reached '{status}'; last record: {last?.ToJsonString()}\nhost output:\n{RecentOutput}");
+    }
+
+    public string PathOf(string bucket, string key) => Path.Combine(DataDirectory, bucket, key);
+
+    public IReadOnlyList<JsonObject> KbRefreshMessages()
+    {
+        var path = Path.Combine(DataDirectory, "topics", "axentra-kb-refresh.jsonl");
+        return File.Exists(path)
+            ? File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
+            : [];
+    }
+
+    private async Task LaunchAsync()
+    {
+        var port = FreePort();
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = DataDirectory,
+        };
+        start.ArgumentList.Add(_build.AssemblyPath);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(BaseAddress.ToString().TrimEnd('/'));
+        var environment = new Dictionary<string, string>
+        {
+            ["Standalone:DataDir"] = DataDirectory,
+            ["Intake:Auth:ApiKeys:0"] = WebhookKey,
+            ["Ops:Auth:ApiKeys:0"] = OpsKey,
+            ["Intake:RateLimit:PermitsPerSecond"] = "0",
+            ["Ops:RateLimit:PermitsPerSecond"] = "100000",
+            ["Ops:RateLimit:Burst"] = "100000",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["DOTNET_gcServer"] = "0",
+        };
+        foreach (var (key, value) in _settings)
+        {
+            environment[key] = value;
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        process.OutputDataReceived += (_, e) => Remember(e.Data);
+        process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process?.Dispose();
+        _process = process;
+        Http.Dispose();
+        Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
+        await WaitReadyAsync(process);
+    }
+
+    private async Task WaitReadyAsync(Process process)
+    {
+        var deadline = DateTime.UtcNow + ReadyTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the standalone host exited with {process.ExitCode} before it was ready:\n{RecentOutput}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync("/readyz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"the standalone host was not ready within {ReadyTimeout}:\n{RecentOutput}");
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 200)
+        {
+            _output.TryDequeue(out _);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static byte[] Json(string text) => System.Text.Encoding.UTF8.GetBytes(text);
+
+    public static string Serialize(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+}
