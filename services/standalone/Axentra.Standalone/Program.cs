@@ -1,5 +1,6 @@
 using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.Embedded;
+using Axentra.Catalog;
 using Axentra.Contracts;
 using Axentra.Intake;
 using Axentra.ServiceDefaults;
@@ -30,6 +31,7 @@ public sealed class Program
             builder.Configuration.GetSection("Standalone:Queue"));
         builder.Services.AddHealthChecks().AddCheck<EmbeddedDatabaseHealthCheck>("embedded-database", tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddIntake(requireCredentials: false);
+        builder.AddCatalog(sourceOfTruthRequired: false);
         builder.Services.AddOpenApi();
 
         var app = builder.Build();
@@ -37,6 +39,7 @@ public sealed class Program
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
+        app.MapCatalog().AddEndpointFilter(OpsCredentialFilter.CheckAsync);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
         await app.RunAsync().ConfigureAwait(false);
