@@ -49,8 +49,3 @@ public sealed class CatalogPayloadTests
         Assert.Equal(location, CatalogPayload.StoreState(Samples.Json(sample)).Location);
     }
 }
-
-internal static class BytesExtensions
-{
-    public static string AsString(this byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
-}

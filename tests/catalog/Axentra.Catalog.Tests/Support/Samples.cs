@@ -31,3 +31,8 @@ internal static class Repository
         }
     }
 }
+
+internal static class BytesExtensions
+{
+    public static string AsString(this byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
+}
