@@ -102,8 +102,8 @@ public sealed partial class DynamoDbSourceOfTruth(
             config.AuthenticationRegion = options.Region ?? "us-east-1";
             if (IsLoopback(options.ServiceUrl))
             {
-                // DynamoDB Local accepts any credentials; a developer machine need not have AWS ones.
-                return new AmazonDynamoDBClient(new BasicAWSCredentials("dynamodb-local", "dynamodb-local"), config);
+                // DynamoDB Local accepts any alphanumeric credentials; a developer machine need not have AWS ones.
+                return new AmazonDynamoDBClient(new BasicAWSCredentials("dynamodblocal", "dynamodblocal"), config);
             }
         }
         else if (!string.IsNullOrEmpty(options.Region))
