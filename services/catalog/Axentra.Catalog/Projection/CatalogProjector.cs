@@ -157,7 +157,7 @@ public sealed partial class CatalogProjector(
         await registry.ReportStageAsync(new StageRecord
         {
             EventId = envelope.EventId,
-            Stage = Stages.DeadLettered,
+            Stage = EventRegistry.DeadLetterStage(Subscriber),
             At = timeProvider.GetUtcNow(),
             Reason = $"{Subscriber}: dropped as poison input: {reason}",
         }, cancellationToken).ConfigureAwait(false);

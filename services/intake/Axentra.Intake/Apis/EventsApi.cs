@@ -31,17 +31,20 @@ public sealed record EventDetails(
             r.DedupeKey, r.GeneratedIds, r.DuplicateCount, r.LastDuplicateAt, [received, .. view.Stages.OrderBy(s => s.At)]);
     }
 
-    /// <summary>dead_lettered beats everything; completed = audited and catalogued; else the furthest stage.</summary>
+    /// <summary>
+    /// A dead letter that is still open beats everything; completed = audited and catalogued; else the furthest stage.
+    /// A dead letter is closed once its subscriber reported success after it (redriven, or replayed).
+    /// </summary>
     private static string StatusOf(EventView view)
     {
-        var stages = view.Stages.Select(s => s.Stage).ToHashSet(StringComparer.Ordinal);
-        if (stages.Any(s => s.StartsWith(Contracts.Stages.DeadLettered, StringComparison.Ordinal)))
+        var stages = view.Stages.ToDictionary(s => s.Stage, StringComparer.Ordinal);
+        if (stages.Values.Any(s => IsOpenDeadLetter(s, stages)))
         {
             return Contracts.Stages.DeadLettered;
         }
 
-        var audited = stages.Contains(Contracts.Stages.Audited);
-        var catalogued = stages.Contains(Contracts.Stages.Catalogued);
+        var audited = stages.ContainsKey(Contracts.Stages.Audited);
+        var catalogued = stages.ContainsKey(Contracts.Stages.Catalogued);
         return (audited, catalogued) switch
         {
             (true, true) => "completed",
@@ -49,6 +52,19 @@ public sealed record EventDetails(
             (false, true) => Contracts.Stages.Catalogued,
             _ => view.Record.Status,
         };
+    }
+
+    private static bool IsOpenDeadLetter(StageRecord stage, Dictionary<string, StageRecord> stages)
+    {
+        if (!stage.Stage.StartsWith(Contracts.Stages.DeadLettered, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var success = stage.Stage == EventRegistry.DeadLetterStage(PlatformNames.AppIds.Audit) ? Contracts.Stages.Audited
+            : stage.Stage == EventRegistry.DeadLetterStage(PlatformNames.AppIds.Catalog) ? Contracts.Stages.Catalogued
+            : null;
+        return success is null || !stages.TryGetValue(success, out var done) || done.At < stage.At;
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.Registry;
 using Axentra.Catalog.Domain;
 using Axentra.Catalog.Tests.Support;
 using Axentra.Contracts;
@@ -224,7 +225,7 @@ public sealed class CatalogProjectorTests
         Assert.Equal(DeliveryOutcome.Drop, await catalog.DeliverAsync(Envelope("e-1", EventTypes.ProductUpdate, "[1,2,3]")));
         Assert.Equal(DeliveryOutcome.Drop, await catalog.Projector.HandleAsync("not json"u8.ToArray(), new DeliveryContext("m", 1), CancellationToken.None));
 
-        var stage = await catalog.StageAsync("e-1", Stages.DeadLettered);
+        var stage = await catalog.StageAsync("e-1", EventRegistry.DeadLetterStage(PlatformNames.AppIds.Catalog));
         Assert.Contains("not a JSON object", stage!.Reason, StringComparison.Ordinal);
     }
 

@@ -115,7 +115,7 @@ public sealed class StandaloneProcess : IAsyncDisposable
         }
     }
 
-    public Task<HttpResponseMessage> PostWebhookAsync(byte[] body, string contentType = "application/json", string? apiKey = WebhookKey, CancellationToken cancellationToken = default)
+    public Task<HttpResponseMessage> PostWebhookAsync(byte[] body, string contentType = "application/json", string? apiKey = WebhookKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, WebhookPath) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
@@ -124,7 +124,7 @@ public sealed class StandaloneProcess : IAsyncDisposable
             request.Headers.Add("x-api-key", apiKey);
         }
 
-        return Http.SendAsync(request, cancellationToken);
+        return Http.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
     public async Task<JsonObject> AcceptAsync(byte[] body)
@@ -143,7 +143,7 @@ public sealed class StandaloneProcess : IAsyncDisposable
             request.Headers.Add("x-api-key", apiKey);
         }
 
-        return Http.SendAsync(request);
+        return Http.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
     public async Task<JsonObject?> GetEventAsync(string eventId)
