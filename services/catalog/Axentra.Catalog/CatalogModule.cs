@@ -46,9 +46,9 @@ public static class CatalogModule
         services.AddSingleton(sp => new CatalogEntries(
             sp.GetRequiredService<BuildingBlocks.State.IStateStore>(),
             sp.GetRequiredService<BuildingBlocks.Bindings.IObjectBuckets>().Open(sp.GetRequiredService<IOptions<CatalogBucketOptions>>().Value.Processed)));
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<KbRefreshAnnouncer>(sp, new DeferredMessagePublisher(sp)));
+        services.AddSingleton<KbRefreshAnnouncer>();
         services.AddSingleton<CatalogProjection>();
-        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CatalogProjector>(sp, new DeferredMessagePublisher(sp)));
+        services.AddSingleton<CatalogProjector>();
         services.AddSingleton<IMessageHandler>(sp => sp.GetRequiredService<CatalogProjector>());
         return builder;
     }

@@ -42,9 +42,12 @@ public sealed class Program
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
+
+        // The ops routes below sit behind UseOpsEdge: ops credential, rate limit and access log, as in the
+        // distributed edge.
         app.MapDeadLettersApi();
-        app.MapAudit(); // behind UseOpsEdge: ops credential, rate limit and access log
-        app.MapCatalog(); // likewise
+        app.MapAudit();
+        app.MapCatalog();
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
         await app.RunAsync().ConfigureAwait(false);
