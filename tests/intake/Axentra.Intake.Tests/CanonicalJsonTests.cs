@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Axentra.Intake.Domain;
+using Axentra.Classification;
 
 namespace Axentra.Intake.Tests;
 

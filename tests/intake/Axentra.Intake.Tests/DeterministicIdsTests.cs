@@ -1,4 +1,4 @@
-using Axentra.Intake.Domain;
+using Axentra.Classification;
 
 namespace Axentra.Intake.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Axentra.Classification;
 using Axentra.Contracts;
-using Axentra.Intake.Domain;
 using Axentra.TestSupport;
 
 namespace Axentra.Intake.Tests;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Axentra.BuildingBlocks.State;
+using Axentra.Classification;
 using Axentra.Intake.Domain;
 using Axentra.Intake.Registration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,5 @@
 using System.Text;
+using Axentra.Classification;
 using Axentra.Contracts;
 using Axentra.Intake.Domain;
 

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using Axentra.Classification;
 using Axentra.Intake.Auth;
-using Axentra.Intake.Domain;
 using Axentra.Intake.Registration;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;

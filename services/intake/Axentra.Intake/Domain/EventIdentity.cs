@@ -1,3 +1,4 @@
+using Axentra.Classification;
 using Axentra.Contracts;
 
 namespace Axentra.Intake.Domain;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.State;
+using Axentra.Classification;
 using Axentra.Contracts;
 using Axentra.Intake.Domain;
 using Microsoft.Extensions.Options;

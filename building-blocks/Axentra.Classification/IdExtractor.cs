@@ -1,7 +1,7 @@
 using System.Text.Json;
-using static Axentra.Intake.Domain.PayloadShape;
+using static Axentra.Classification.PayloadShape;
 
-namespace Axentra.Intake.Domain;
+namespace Axentra.Classification;
 
 /// <summary>One place an id may sit, in precedence order (documented in <c>docs/event-types.md</c>).</summary>
 public sealed record IdLocation(string Path, string? OnlyWhen, Func<JsonElement, JsonElement?> Find);

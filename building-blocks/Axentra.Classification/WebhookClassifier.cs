@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Axentra.Contracts;
 
-namespace Axentra.Intake.Domain;
+namespace Axentra.Classification;
 
 /// <summary>What intake derives from an accepted body before anything is stored.</summary>
 public sealed record ClassifiedWebhook(

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Axentra.Contracts;
-using static Axentra.Intake.Domain.PayloadShape;
+using static Axentra.Classification.PayloadShape;
 
-namespace Axentra.Intake.Domain;
+namespace Axentra.Classification;
 
 /// <summary>One row of the detection table: the first rule that matches decides the event type.</summary>
 public sealed record DetectionRule(string Id, string When, Func<JsonElement, string?> Match);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Axentra.Intake.Domain;
+namespace Axentra.Classification;
 
 /// <summary>Where the things detection and id extraction look for sit in the accepted payload shapes.</summary>
 internal static class PayloadShape

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Axentra.Intake.Domain;
+namespace Axentra.Classification;
 
 /// <summary>
 /// Name-based UUIDs (RFC 9562 version 5) for ids a payload lacks. The seed generated random v4 ids, so a
