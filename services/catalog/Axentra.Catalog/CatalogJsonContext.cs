@@ -12,6 +12,7 @@ namespace Axentra.Catalog;
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(RoutedMarker))]
 [JsonSerializable(typeof(StoreCatalogPage))]
+[JsonSerializable(typeof(Replay.ReplayReport))]
 internal sealed partial class CatalogJsonContext : JsonSerializerContext;
 
 /// <summary>Remembers that an event was forwarded to its routing target, so a redelivery does not forward it again.</summary>

@@ -50,6 +50,7 @@ public static class CatalogModule
         services.AddSingleton<CatalogProjection>();
         services.AddSingleton<CatalogProjector>();
         services.AddSingleton<IMessageHandler>(sp => sp.GetRequiredService<CatalogProjector>());
+        services.AddSingleton<Replay.CatalogReplay>();
         return builder;
     }
 

@@ -11,30 +11,19 @@ namespace Axentra.Standalone;
 /// <summary>All three services in one process on embedded adapters (design.md §2, "standalone").</summary>
 public sealed class Program
 {
-    public static async Task Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        if (args.Length > 0 && args[0] == ReplayCommand.Name)
+        {
+            return await ReplayCommand.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        var (builder, dataDirectory) = CreateBuilder(args, provisionCredentials: true);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"])
             && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_HTTP_PORTS"]))
         {
             builder.WebHost.UseUrls("http://localhost:8080");
         }
-
-        var dataDirectory = Path.GetFullPath(builder.Configuration["Standalone:DataDir"] ?? "./data");
-        Directory.CreateDirectory(dataDirectory);
-        StandaloneCredentials.Provision(builder.Configuration, dataDirectory, Console.Out);
-
-        builder.AddServiceDefaults("axentra-standalone");
-        builder.Services.AddEmbeddedBuildingBlocks(
-            dataDirectory,
-            syncWrites: builder.Configuration.GetValue("Standalone:SyncWrites", false),
-            mirroredTopics: new HashSet<string>(StringComparer.Ordinal) { PlatformNames.Topics.KbRefresh },
-            builder.Configuration.GetSection("Standalone:Queue"));
-        builder.Services.AddHealthChecks().AddCheck<EmbeddedDatabaseHealthCheck>("embedded-database", tags: [ServiceDefaultsExtensions.ReadyTag]);
-        builder.AddIntake(requireCredentials: false);
-        builder.AddAudit();
-        builder.AddCatalog(sourceOfTruthRequired: false);
-        builder.Services.AddOpenApi();
 
         var app = builder.Build();
         app.UseServiceDefaults();
@@ -51,5 +40,31 @@ public sealed class Program
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
         await app.RunAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The three services on the embedded adapters: the same wiring for the server and the CLI commands.</summary>
+    internal static (WebApplicationBuilder Builder, string DataDirectory) CreateBuilder(string[] args, bool provisionCredentials)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var dataDirectory = Path.GetFullPath(builder.Configuration["Standalone:DataDir"] ?? "./data");
+        Directory.CreateDirectory(dataDirectory);
+        if (provisionCredentials)
+        {
+            StandaloneCredentials.Provision(builder.Configuration, dataDirectory, Console.Out);
+        }
+
+        builder.AddServiceDefaults("axentra-standalone");
+        builder.Services.AddEmbeddedBuildingBlocks(
+            dataDirectory,
+            syncWrites: builder.Configuration.GetValue("Standalone:SyncWrites", false),
+            mirroredTopics: new HashSet<string>(StringComparer.Ordinal) { PlatformNames.Topics.KbRefresh },
+            builder.Configuration.GetSection("Standalone:Queue"));
+        builder.Services.AddHealthChecks().AddCheck<EmbeddedDatabaseHealthCheck>("embedded-database", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        builder.AddIntake(requireCredentials: false);
+        builder.AddAudit();
+        builder.AddCatalog(sourceOfTruthRequired: false);
+        builder.Services.AddOpenApi();
+        return (builder, dataDirectory);
     }
 }

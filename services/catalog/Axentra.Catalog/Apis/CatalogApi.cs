@@ -2,8 +2,10 @@ using System.Text.Json.Nodes;
 using Axentra.BuildingBlocks.Bindings;
 using Axentra.Catalog.Domain;
 using Axentra.Catalog.Projection;
+using Axentra.Catalog.Replay;
 using Axentra.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Axentra.Catalog.Apis;
@@ -42,8 +44,33 @@ public static class CatalogApi
             .Produces<JsonObject>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/admin/replay", ReplayAsync)
+            .WithName("ReplayAuditTrail")
+            .WithSummary("Re-drive audited events (one store or all, UTC days from..to) into the catalogs, honouring the stale-event guard")
+            .Produces<ReplayReport>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return group;
     }
+
+    private static async Task<IResult> ReplayAsync(
+        [FromQuery(Name = "store_id")] string? storeId, string? from, string? to, CatalogReplay replay, CancellationToken cancellationToken)
+    {
+        if (storeId is not null && InvalidId("store_id", storeId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (!TryParseDay(from, out var fromDay) || !TryParseDay(to, out var toDay) || fromDay > toDay)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid range", "from and to are required UTC days (yyyy-MM-dd), from <= to.");
+        }
+
+        var report = await replay.ReplayAsync(new ReplayRequest(storeId, fromDay, toDay), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(report, CatalogJsonContext.Default.ReplayReport);
+    }
+
+    private static bool TryParseDay(string? value, out DateOnly day) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out day);
 
     private static async Task<IResult> GetMasterProductAsync(string productId, IObjectBuckets buckets, IOptions<CatalogBucketOptions> options, CancellationToken cancellationToken)
     {

@@ -181,10 +181,34 @@ public sealed class StandaloneProcess : IAsyncDisposable
             : [];
     }
 
-    private async Task LaunchAsync()
+    /// <summary>Runs a CLI command of the host (e.g. <c>replay</c>) on this data directory; the exit code and stdout.</summary>
+    public async Task<(int ExitCode, string Output)> RunCommandAsync(params string[] arguments)
     {
-        var port = FreePort();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        var start = NewStartInfo();
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw;
+        }
+
+        return (process.ExitCode, await output + await error);
+    }
+
+    private ProcessStartInfo NewStartInfo()
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             UseShellExecute = false,
@@ -193,8 +217,6 @@ public sealed class StandaloneProcess : IAsyncDisposable
             WorkingDirectory = DataDirectory,
         };
         start.ArgumentList.Add(_build.AssemblyPath);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(BaseAddress.ToString().TrimEnd('/'));
         var environment = new Dictionary<string, string>
         {
             ["Standalone:DataDir"] = DataDirectory,
@@ -204,7 +226,6 @@ public sealed class StandaloneProcess : IAsyncDisposable
             ["Ops:RateLimit:PermitsPerSecond"] = "100000",
             ["Ops:RateLimit:Burst"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
-            ["DOTNET_gcServer"] = "0",
         };
         foreach (var (key, value) in _settings)
         {
@@ -216,6 +237,16 @@ public sealed class StandaloneProcess : IAsyncDisposable
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
+        return start;
+    }
+
+    private async Task LaunchAsync()
+    {
+        var port = FreePort();
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        var start = NewStartInfo();
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(BaseAddress.ToString().TrimEnd('/'));
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         process.OutputDataReceived += (_, e) => Remember(e.Data);
         process.ErrorDataReceived += (_, e) => Remember(e.Data);
