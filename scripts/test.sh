@@ -23,6 +23,16 @@ if [[ $build_status -ne 0 ]]; then
   exit 1
 fi
 
+# The end-to-end tests start the standalone host as a user runs it: the published build, published once here.
+standalone_dir="$repo_root/artifacts/standalone"
+rm -rf "$standalone_dir"
+if ! dotnet publish services/standalone/Axentra.Standalone -c Release -o "$standalone_dir" --nologo -v quiet; then
+  echo "publishing the standalone host failed"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
+export AXENTRA_STANDALONE_DIR="$standalone_dir"
+
 dotnet test Axentra.Platform.sln --no-build --nologo "$@" 2>&1 | tee "$log_dir/dotnet-test.log"
 test_status=${PIPESTATUS[0]}
 
