@@ -8,6 +8,7 @@ using Dapr.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,14 @@ public static class BuildingBlocksServiceCollectionExtensions
     public static IServiceCollection AddDaprBuildingBlocks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddDaprClient();
+        // Readiness: the sidecar answers and has the state store and pub/sub loaded (bindings are per app).
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            "dapr-sidecar",
+            sp => new DaprSidecarHealthCheck(sp.GetRequiredService<DaprClient>(), [
+                configuration["Dapr:StateStore"] ?? PlatformNames.Components.RegistryStateStore,
+                configuration["Dapr:PubSub"] ?? PlatformNames.Components.PubSub]),
+            HealthStatus.Unhealthy,
+            [HealthTags.Ready]));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Registry.EventRegistry>();
         services.AddSingleton<IStateStore>(sp => new DaprStateStore(

@@ -26,7 +26,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>The prefix of every ActivitySource and Meter the platform's own code creates.</summary>
     public const string TelemetryPrefix = "Axentra.";
 
-    public const string ReadyTag = "ready";
+    public const string ReadyTag = BuildingBlocks.HealthTags.Ready;
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, string serviceName)
         where TBuilder : IHostApplicationBuilder
