@@ -21,7 +21,7 @@ def load(work, name):
     return json.load(open(path)) if os.path.exists(path) else None
 
 
-def wrk_summary(run):
+def wrk_summary(run, cpu_seconds):
     if run is None:
         return None
     seconds = run["duration_us"] / 1e6
@@ -41,6 +41,8 @@ def wrk_summary(run):
         "late_sends": run["late_sends"],
         "max_send_lag_ms": run["max_send_lag_ms"],
         "mean_distinct_body_bytes": run.get("mean_distinct_body_bytes"),
+        "server_cpu_seconds": cpu_seconds,
+        "server_cpu_us_per_request": round(cpu_seconds * 1e6 / run["requests"], 1) if cpu_seconds and run["requests"] else None,
     }
 
 
@@ -55,7 +57,11 @@ def main():
     parser.add_argument("--commit")
     args = parser.parse_args()
 
-    runs = {name: wrk_summary(load(args.work, name)) for name in (
+    def cpu(name):
+        path = os.path.join(args.work, name + ".cpu")
+        return float(open(path).read()) if os.path.exists(path) else None
+
+    runs = {name: wrk_summary(load(args.work, name), cpu(name)) for name in (
         "bare-throughput", "bare-fixed-rate", "host-throughput", "host-fixed-rate", "host-duplicate-mix")}
     drains = {name: load(args.work, name + "-drain") for name in ("host-throughput", "host-fixed-rate", "host-duplicate-mix")}
 
@@ -144,6 +150,9 @@ def main():
         print(f"bare at {args.rate}/s: p50 {bflat['p50']:.2f} ms, p99 {bflat['p99']:.2f} ms, p99.9 {bflat['p99_9']:.2f} ms (load generator + machine floor)")
     print(f"duplicate-heavy mix (80% resends of 64 bodies): {mix['answered_2xx_per_s']:,.0f} answered/s"
           f" ({mix['accepted_202']} new, {mix['duplicate_200']} duplicates, {mix['other_status']} other), p99 {mix['latency_ms']['p99']:.2f} ms")
+    if host["server_cpu_us_per_request"] and bare["server_cpu_us_per_request"]:
+        print(f"server CPU per request at full load: host {host['server_cpu_us_per_request']:.0f} µs, bare {bare['server_cpu_us_per_request']:.0f} µs"
+              f" (cost ratio {bare['server_cpu_us_per_request'] / host['server_cpu_us_per_request']:.1%})")
     if load_avg:
         print(f"load average at end: {load_avg[0]:.2f} (2 cores shared: numbers are noisy; the ratio to bare is the stable figure)")
 

@@ -108,10 +108,16 @@ dotnet publish "$bench_dir/BareEndpoint" -c Release -o "$publish_root/bare" --no
 api_key="axk_webhook_bench_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 run_counter=0
 
-# run_wrk NAME URL SECONDS [ENV=VALUE...]: one wrk run; its BENCH_JSON line goes to $work/NAME.json.
+# CPU seconds (user + system) the process $1 has used so far: divided by requests, a cost that the other load on
+# a shared machine does not change much (unlike requests/s).
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+# run_wrk NAME URL SECONDS [ENV=VALUE...]: one wrk run against the server $server_pid; its BENCH_JSON line goes to
+# $work/NAME.json and the server's CPU seconds during the run to $work/NAME.cpu.
 run_wrk() {
-  local name="$1" url="$2" seconds="$3"
+  local name="$1" url="$2" seconds="$3" cpu_before
   shift 3
+  cpu_before="$(cpu_seconds "$server_pid")"
   run_counter=$((run_counter + 1))
   log "wrk $name: ${seconds}s, $threads threads, $connections connections $*"
   env BENCH_API_KEY="$api_key" BENCH_RUN_ID="$(date +%s%N)-$run_counter" BENCH_THREADS="$threads" "$@" \
@@ -119,6 +125,7 @@ run_wrk() {
     >"$work/$name.txt" 2>&1 || { cat "$work/$name.txt" >&2; return 1; }
   grep '^BENCH_JSON ' "$work/$name.txt" | sed 's/^BENCH_JSON //' >"$work/$name.json"
   [[ -s "$work/$name.json" ]] || { cat "$work/$name.txt" >&2; return 1; }
+  python3 -c "print(round($(cpu_seconds "$server_pid") - $cpu_before, 3))" >"$work/$name.cpu"
 }
 
 # --- bare endpoint --------------------------------------------------------------------------------------------
@@ -127,6 +134,7 @@ started="$(now)"
 "$publish_root/bare/axentra-bare-endpoint" --urls "http://127.0.0.1:$bare_port" >"$work/bare.log" 2>&1 &
 bare_pid=$!
 pids+=("$bare_pid")
+server_pid="$bare_pid"
 bare_ready="$(wait_ready "http://127.0.0.1:$bare_port/readyz" "$started" "$bare_pid")" || { cat "$work/bare.log" >&2; exit 1; }
 log "bare endpoint ready in ${bare_ready}s"
 run_wrk bare-warmup "http://127.0.0.1:$bare_port/webhooks/supabase" "$warmup"
@@ -150,6 +158,7 @@ started="$(now)"
   >"$work/host.log" 2>&1 &
 host_pid=$!
 pids+=("$host_pid")
+server_pid="$host_pid"
 cold_start="$(wait_ready "http://127.0.0.1:$host_port/readyz" "$started" "$host_pid")" || { tail -50 "$work/host.log" >&2; exit 1; }
 log "standalone host (pid $host_pid) ready in ${cold_start}s"
 host_url="http://127.0.0.1:$host_port/webhooks/supabase"
