@@ -74,6 +74,7 @@ public static class BuildingBlocksServiceCollectionExtensions
         services.AddSingleton<SqliteStateStore>();
         services.AddSingleton<IStateStore>(sp => sp.GetRequiredService<SqliteStateStore>());
         services.AddSingleton<LocalPubSub>();
+        services.AddSingleton<LocalDeadLetters>();
         services.AddSingleton<IMessagePublisher>(sp => new TopicFileMirror(sp.GetRequiredService<LocalPubSub>(), dataDirectory, mirroredTopics));
         services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));
         services.AddSingleton<Registry.EventRegistry>();

@@ -9,4 +9,5 @@ namespace Axentra.Contracts;
 [JsonSerializable(typeof(WebhookEnvelope))]
 [JsonSerializable(typeof(RegistryRecord))]
 [JsonSerializable(typeof(StageRecord))]
+[JsonSerializable(typeof(PayloadHashIndex))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

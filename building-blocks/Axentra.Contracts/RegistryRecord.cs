@@ -23,7 +23,15 @@ public sealed record RegistryRecord
     public required long Ttl { get; init; }
     public required string DedupeKey { get; init; }
     public IReadOnlyList<string> GeneratedIds { get; init; } = [];
+
+    /// <summary>Redeliveries answered with this event (counted by intake, flushed about once a second).</summary>
+    public long DuplicateCount { get; init; }
+
+    public DateTimeOffset? LastDuplicateAt { get; init; }
 }
+
+/// <summary>Points a payload hash at the latest event registered with it (look-up by <c>payload_hash</c>).</summary>
+public sealed record PayloadHashIndex(string PayloadHash, string EventId);
 
 /// <summary>One stage an event went through after intake.</summary>
 public sealed record StageRecord

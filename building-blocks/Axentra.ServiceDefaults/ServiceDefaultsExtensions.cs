@@ -86,6 +86,8 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier));
         builder.Services.AddExceptionHandler<BackendUnavailableExceptionHandler>();
+        // Every JSON the platform writes (bodies, records, objects) is snake_case, as in design.md §3.
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy());
         return builder;
     }

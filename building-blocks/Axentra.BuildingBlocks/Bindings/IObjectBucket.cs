@@ -20,6 +20,11 @@ public interface IObjectBucket
     ValueTask DeleteAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>Keys under <paramref name="prefix"/> in lexicographic order, one page at a time.</summary>
+    /// <remarks>
+    /// <paramref name="continuationToken"/> is a key to list after (exclusive), like S3's <c>marker</c>: null starts at
+    /// the beginning, a page's <see cref="ObjectListPage.ContinuationToken"/> (its last key) continues, and any other key
+    /// skips ahead to it (the audit listing starts a date range that way). Every adapter keeps this meaning.
+    /// </remarks>
     ValueTask<ObjectListPage> ListAsync(string prefix, string? continuationToken, int pageSize, CancellationToken cancellationToken);
 }
 

@@ -25,10 +25,12 @@ public sealed class FileObjectBucket : IObjectBucket
     public async ValueTask PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temp = $"{path}{TempMarker}{Guid.NewGuid():N}";
         try
         {
+            // Inside the try: a folder that cannot be created (disk full, permissions, a file in its place) is the
+            // bucket being unavailable, like any other failed write.
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
             {
                 await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);

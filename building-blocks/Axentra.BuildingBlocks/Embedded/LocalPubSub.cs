@@ -26,6 +26,18 @@ public sealed class LocalPubSub : IMessagePublisher
     /// <summary>Raised after a publish commits, so dispatchers wake without polling.</summary>
     public event Action<string>? Published;
 
+    /// <summary>Wakes the dispatchers of redriven dead letters (all subscribers when null).</summary>
+    internal void NotifyRedriven(string? subscriber)
+    {
+        foreach (var name in _subscribersByTopic.Values.SelectMany(s => s).Distinct(StringComparer.Ordinal))
+        {
+            if (subscriber is null || subscriber == name)
+            {
+                Published?.Invoke(name);
+            }
+        }
+    }
+
     public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> jsonMessage, CancellationToken cancellationToken)
     {
         if (!_subscribersByTopic.TryGetValue(topic, out var subscribers) || subscribers.Length == 0)

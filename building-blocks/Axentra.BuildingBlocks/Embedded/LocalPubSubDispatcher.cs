@@ -176,7 +176,10 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
             if (result.DeadLettered)
             {
                 LogDeadLettered(handler.Subscriber, result.MessageId, result.Attempts, result.Error);
-                if (_deadLetters is not null)
+
+                // A handler that answers DROP has recorded its own, more precise reason (IMessageHandler's
+                // contract); only a spent retry budget is recorded here.
+                if (_deadLetters is not null && result.Outcome != DeliveryOutcome.Drop)
                 {
                     await _deadLetters.RecordAsync(handler.Subscriber, delivery.Body, result.Error ?? "dead-lettered", result.Attempts, stoppingToken).ConfigureAwait(false);
                 }

@@ -14,7 +14,16 @@ public sealed record EventView(RegistryRecord Record, IReadOnlyList<StageRecord>
 /// </summary>
 public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) : IDeadLetterRecorder
 {
-    private static readonly string[] StageNames = [Stages.Audited, Stages.Catalogued, Stages.DeadLettered];
+    /// <summary>Stages read back for an event; a dead letter is recorded per subscriber so neither hides the other.</summary>
+    private static readonly string[] StageNames =
+    [
+        Stages.Audited,
+        Stages.Catalogued,
+        DeadLetterStage(PlatformNames.AppIds.Audit),
+        DeadLetterStage(PlatformNames.AppIds.Catalog),
+    ];
+
+    public static string DeadLetterStage(string subscriber) => $"{Stages.DeadLettered}:{subscriber}";
 
     public ValueTask ReportStageAsync(StageRecord stage, CancellationToken cancellationToken) =>
         state.SaveJsonAsync(RegistryKeys.Stage(stage.EventId, stage.Stage), stage, ContractsJsonContext.Default.StageRecord, RegistryKeys.Retention, cancellationToken);
@@ -40,6 +49,38 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         return new EventView(record.Value.Value, stages);
     }
 
+    /// <summary>The latest event registered with this payload hash.</summary>
+    public async ValueTask<EventView?> GetByPayloadHashAsync(string payloadHash, CancellationToken cancellationToken)
+    {
+        var index = await state.GetJsonAsync(RegistryKeys.PayloadHash(payloadHash), ContractsJsonContext.Default.PayloadHashIndex, cancellationToken).ConfigureAwait(false);
+        return index is null ? null : await GetAsync(index.Value.Value.EventId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> redeliveries to the event's record (read-modify-write on its ETag).
+    /// False when the record kept moving under us; the caller keeps the count and tries again later.
+    /// </summary>
+    public async ValueTask<bool> AddDuplicatesAsync(string eventId, long count, DateTimeOffset lastAt, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await state.GetJsonAsync(RegistryKeys.Event(eventId), ContractsJsonContext.Default.RegistryRecord, cancellationToken).ConfigureAwait(false);
+            if (current is null)
+            {
+                return true; // expired or never written: nothing to count on
+            }
+
+            var (record, etag) = current.Value;
+            var updated = record with { DuplicateCount = record.DuplicateCount + count, LastDuplicateAt = lastAt };
+            if (await state.TrySaveJsonAsync(RegistryKeys.Event(eventId), updated, ContractsJsonContext.Default.RegistryRecord, etag, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false) == SaveOutcome.Saved)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Records that a subscriber gave up on an event, so its registry entry shows it dead-lettered.</summary>
     public async ValueTask RecordAsync(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts, CancellationToken cancellationToken)
     {
@@ -56,9 +97,9 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         await ReportStageAsync(new StageRecord
         {
             EventId = eventId,
-            Stage = Stages.DeadLettered,
+            Stage = DeadLetterStage(subscriber),
             At = timeProvider.GetUtcNow(),
-            Reason = $"{subscriber}: {reason}",
+            Reason = reason,
             Attempts = attempts,
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -7,4 +7,5 @@ namespace Axentra.Intake;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(DedupeClaim))]
 [JsonSerializable(typeof(WebhookReceipt))]
+[JsonSerializable(typeof(EventDetails))]
 internal sealed partial class IntakeJsonContext : JsonSerializerContext;

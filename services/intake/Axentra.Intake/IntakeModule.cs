@@ -20,6 +20,9 @@ public static class IntakeModule
     public static IHostApplicationBuilder AddIntake(this IHostApplicationBuilder builder, bool requireCredentials)
     {
         var services = builder.Services;
+
+        // The ops access log is an audit record (HIPAA): it stays on whatever the default log level is.
+        builder.Logging.AddFilter("Axentra.OpsAccess", LogLevel.Information);
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<IntakeOptions>().BindConfiguration(IntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -30,15 +33,23 @@ public static class IntakeModule
 
         services.AddSingleton<WebhookAuthenticator>();
         services.AddSingleton<OpsAuthenticator>();
+        services.AddOptions<OpsRateLimitOptions>().BindConfiguration(OpsRateLimitOptions.Section);
+        services.AddSingleton<OpsEdge>();
         services.AddSingleton<WebhookRateLimiter>();
         services.AddSingleton<WebhookRegistrar>();
+        services.AddSingleton<DuplicateTally>();
+        services.AddHostedService<DuplicateTallyFlusher>();
         services.AddSingleton<IntakeMetrics>();
         return builder;
     }
 
+    /// <summary>The ops credential check and access log, in front of every ops route. Call before routing.</summary>
+    public static IApplicationBuilder UseOpsEdge(this IApplicationBuilder app) => app.UseMiddleware<OpsEdge>();
+
     public static IEndpointRouteBuilder MapIntake(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapWebhookApi();
+        endpoints.MapEventsApi();
         return endpoints;
     }
 }

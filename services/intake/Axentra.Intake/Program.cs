@@ -1,5 +1,6 @@
 using Axentra.BuildingBlocks;
 using Axentra.Contracts;
+using Axentra.Intake.Apis;
 using Axentra.ServiceDefaults;
 
 namespace Axentra.Intake;
@@ -14,12 +15,15 @@ public sealed class Program
         builder.Services.AddDaprBuildingBlocks(builder.Configuration);
         builder.AddIntake(requireCredentials: true);
         builder.Services.AddOpenApi();
+        builder.Services.AddOpsEdgeProxy(builder.Configuration);
 
         var app = builder.Build();
         app.UseServiceDefaults();
+        app.UseOpsEdge();
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
+        app.MapReverseProxy();
         await app.RunAsync().ConfigureAwait(false);
     }
 }

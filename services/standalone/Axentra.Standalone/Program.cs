@@ -1,3 +1,4 @@
+using Axentra.Audit;
 using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.Embedded;
 using Axentra.Contracts;
@@ -30,13 +31,17 @@ public sealed class Program
             builder.Configuration.GetSection("Standalone:Queue"));
         builder.Services.AddHealthChecks().AddCheck<EmbeddedDatabaseHealthCheck>("embedded-database", tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddIntake(requireCredentials: false);
+        builder.AddAudit();
         builder.Services.AddOpenApi();
 
         var app = builder.Build();
         app.UseServiceDefaults();
+        app.UseOpsEdge();
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
+        app.MapDeadLettersApi();
+        app.MapAudit(); // behind UseOpsEdge: ops credential, rate limit and access log
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
         await app.RunAsync().ConfigureAwait(false);

@@ -16,13 +16,15 @@ public sealed class WebhookRateLimiter : IDisposable
             return;
         }
 
-        // Refill ten times a second so the limit is smooth rather than a burst at each second boundary.
-        var perTick = Math.Max(1, o.PermitsPerSecond / 10);
+        // Refill in small steps (about 100 a second) so the limit is smooth rather than a burst at each second
+        // boundary, with the period derived from the step so the rate is exact for any value (a fixed 100 ms
+        // period with at least one token per step would let 1/s through at 10/s).
+        var perTick = Math.Max(1, o.PermitsPerSecond / 100);
         _limiter = PartitionedRateLimiter.Create<string, string>(credential => RateLimitPartition.GetTokenBucketLimiter(credential, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = Math.Max(o.Burst, perTick),
             TokensPerPeriod = perTick,
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)perTick / o.PermitsPerSecond),
             QueueLimit = 0,
             AutoReplenishment = true,
         }));

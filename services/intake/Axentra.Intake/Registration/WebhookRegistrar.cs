@@ -46,6 +46,7 @@ public sealed partial class WebhookRegistrar(
     IMessagePublisher publisher,
     IOptions<IntakeOptions> options,
     IOptions<RoutingOptions> routing,
+    DuplicateTally duplicates,
     TimeProvider timeProvider,
     ILogger<WebhookRegistrar> logger)
 {
@@ -109,6 +110,7 @@ public sealed partial class WebhookRegistrar(
 
             if (existing.State == DedupeClaim.Accepted)
             {
+                duplicates.Count(existing.Event.EventId, now);
                 return new RegistrationResult.Duplicate(existing.Event);
             }
 
@@ -161,6 +163,9 @@ public sealed partial class WebhookRegistrar(
                 GeneratedIds = webhook.GeneratedIds,
             };
             await state.SaveJsonAsync(RegistryKeys.Event(identity.EventId), record, ContractsJsonContext.Default.RegistryRecord, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
+            await state.SaveJsonAsync(
+                RegistryKeys.PayloadHash(identity.PayloadHash), new PayloadHashIndex(identity.PayloadHash, identity.EventId),
+                ContractsJsonContext.Default.PayloadHashIndex, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
 
             var envelope = new WebhookEnvelope
             {

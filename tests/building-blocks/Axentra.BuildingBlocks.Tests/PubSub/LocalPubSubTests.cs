@@ -93,7 +93,7 @@ public sealed class LocalPubSubTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_dropped_message_is_dead_lettered_at_once()
+    public async Task A_dropped_message_is_dead_lettered_at_once_keeping_the_handlers_own_reason()
     {
         var handler = new RecordingHandler("catalog", "webhook-events", _ => DeliveryOutcome.Drop);
         var deadLetters = new RecordingDeadLetters();
@@ -101,12 +101,36 @@ public sealed class LocalPubSubTests : IAsyncDisposable
 
         await queue.PublishAsync("webhook-events", "{\"poison\":true}"u8.ToArray(), Ct);
 
-        await Eventually.TrueAsync(() => !deadLetters.Recorded.IsEmpty, "the drop was recorded");
-        var dead = Assert.Single(deadLetters.Recorded);
+        await using var inspector = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var letters = new LocalDeadLetters(inspector, queue, TimeProvider.System);
+        await Eventually.TrueAsync(() => letters.List("catalog", 10).Count == 1, "the drop is a dead letter");
+        var dead = Assert.Single(letters.List("catalog", 10));
         Assert.Equal(1, dead.Attempts);
         Assert.Contains("dropped", dead.Reason, StringComparison.Ordinal);
         await Task.Delay(200, Ct);
         Assert.Single(handler.Attempts);
+
+        // A DROP is recorded by the handler itself (with the precise reason); the dispatcher must not overwrite it.
+        Assert.Empty(deadLetters.Recorded);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_redriven_is_delivered_again_with_a_fresh_budget()
+    {
+        var fail = true;
+        var handler = new RecordingHandler("audit", "webhook-events", _ => Volatile.Read(ref fail) ? DeliveryOutcome.Retry : DeliveryOutcome.Success);
+        var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 2));
+        await queue.PublishAsync("webhook-events", "{\"n\":1}"u8.ToArray(), Ct);
+
+        await using var inspector = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var letters = new LocalDeadLetters(inspector, queue, TimeProvider.System);
+        await Eventually.TrueAsync(() => letters.List(null, 10).Count == 1, "dead after two attempts");
+        Assert.Equal(2, letters.List(null, 10)[0].Attempts);
+
+        Volatile.Write(ref fail, false);
+        Assert.Equal(1, await letters.RedriveAsync("audit", null, Ct));
+        await Eventually.TrueAsync(() => handler.Attempts.Count == 3, "redelivered once more");
+        await Eventually.TrueAsync(() => letters.List(null, 10).Count == 0, "no dead letters left");
     }
 
     [Fact]

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Axentra.Contracts;
+
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>A message one subscriber gave up on, with why and after how many attempts.</summary>
+public sealed record DeadLetter(
+    string Subscriber,
+    long MessageId,
+    string Topic,
+    string? EventId,
+    string? EventType,
+    string? StoreId,
+    int Attempts,
+    string? Reason,
+    DateTimeOffset PublishedAt);
+
+/// <summary>
+/// The standalone host's dead letters: delivery rows the dispatcher marked dead. Listing shows them; a redrive
+/// puts them back to pending with a fresh attempt budget, for that one subscriber only.
+/// </summary>
+public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubSub, TimeProvider timeProvider)
+{
+    public IReadOnlyList<DeadLetter> List(string? subscriber, int limit) => database.Read(connection =>
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT d.subscriber, d.message_id, m.topic, m.body, d.attempts, d.last_error, m.published_at
+            FROM queue_deliveries d JOIN queue_messages m ON m.id = d.message_id
+            WHERE d.state = 2 AND ($subscriber IS NULL OR d.subscriber = $subscriber)
+            ORDER BY d.message_id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$subscriber", (object?)subscriber ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var list = new List<DeadLetter>();
+        while (reader.Read())
+        {
+            var envelope = TryReadEnvelope((byte[])reader.GetValue(3));
+            list.Add(new DeadLetter(
+                reader.GetString(0), reader.GetInt64(1), reader.GetString(2), envelope?.EventId, envelope?.EventType, envelope?.StoreId,
+                reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+        }
+
+        return list;
+    });
+
+    /// <summary>Puts dead letters back to pending (one message, or all of a subscriber's, or all); returns how many.</summary>
+    public async Task<int> RedriveAsync(string? subscriber, long? messageId, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var redriven = await database.WriteAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE queue_deliveries SET state = 0, attempts = 0, next_attempt_at = $now, last_error = NULL
+                WHERE state = 2 AND ($subscriber IS NULL OR subscriber = $subscriber) AND ($id IS NULL OR message_id = $id)
+                """;
+            command.Parameters.AddWithValue("$now", now);
+            command.Parameters.AddWithValue("$subscriber", (object?)subscriber ?? DBNull.Value);
+            command.Parameters.AddWithValue("$id", (object?)messageId ?? DBNull.Value);
+            return command.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+        if (redriven > 0)
+        {
+            pubSub.NotifyRedriven(subscriber);
+        }
+
+        return redriven;
+    }
+
+    private static WebhookEnvelope? TryReadEnvelope(byte[] body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(body, ContractsJsonContext.Default.WebhookEnvelope);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

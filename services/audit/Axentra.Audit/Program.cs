@@ -1,0 +1,31 @@
+using Axentra.BuildingBlocks;
+using Axentra.BuildingBlocks.Dapr;
+using Axentra.Contracts;
+using Axentra.ServiceDefaults;
+
+namespace Axentra.Audit;
+
+/// <summary>
+/// The distributed audit service: subscribes to <c>webhook-events</c> through its Dapr sidecar, writes the raw-audit
+/// bucket through a Dapr output binding, serves the audit ops API to the intake edge (Dapr service invocation).
+/// </summary>
+public sealed class Program
+{
+    public static async Task Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults(PlatformNames.AppIds.Audit);
+        builder.Services.AddDaprBuildingBlocks(builder.Configuration);
+        builder.AddAudit();
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseServiceDefaults();
+        app.UseCloudEvents(); // Dapr delivers CloudEvents; the handlers read their data (the envelope)
+        app.MapDefaultEndpoints();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapDaprSubscribers(PlatformNames.Components.PubSub);
+        app.MapAudit();
+        await app.RunAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,95 @@
+using Axentra.BuildingBlocks.Registry;
+using Axentra.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Axentra.Intake.Apis;
+
+/// <summary>An event's registry record with its stages, as operators read it.</summary>
+public sealed record EventDetails(
+    string EventId,
+    string PayloadHash,
+    string ProcessingTimestamp,
+    string EventType,
+    string StoreId,
+    string? ProductId,
+    string S3Key,
+    string Status,
+    string? RoutingTarget,
+    long Ttl,
+    string DedupeKey,
+    IReadOnlyList<string> GeneratedIds,
+    long DuplicateCount,
+    DateTimeOffset? LastDuplicateAt,
+    IReadOnlyList<StageRecord> Stages)
+{
+    public static EventDetails Of(EventView view)
+    {
+        var r = view.Record;
+        var received = new StageRecord { EventId = r.EventId, Stage = Contracts.Stages.Received, At = DateTimeOffset.Parse(r.ProcessingTimestamp, System.Globalization.CultureInfo.InvariantCulture) };
+        return new EventDetails(
+            r.EventId, r.PayloadHash, r.ProcessingTimestamp, r.EventType, r.StoreId, r.ProductId, r.S3Key, StatusOf(view), r.RoutingTarget, r.Ttl,
+            r.DedupeKey, r.GeneratedIds, r.DuplicateCount, r.LastDuplicateAt, [received, .. view.Stages.OrderBy(s => s.At)]);
+    }
+
+    /// <summary>dead_lettered beats everything; completed = audited and catalogued; else the furthest stage.</summary>
+    private static string StatusOf(EventView view)
+    {
+        var stages = view.Stages.Select(s => s.Stage).ToHashSet(StringComparer.Ordinal);
+        if (stages.Any(s => s.StartsWith(Contracts.Stages.DeadLettered, StringComparison.Ordinal)))
+        {
+            return Contracts.Stages.DeadLettered;
+        }
+
+        var audited = stages.Contains(Contracts.Stages.Audited);
+        var catalogued = stages.Contains(Contracts.Stages.Catalogued);
+        return (audited, catalogued) switch
+        {
+            (true, true) => "completed",
+            (true, false) => Contracts.Stages.Audited,
+            (false, true) => Contracts.Stages.Catalogued,
+            _ => view.Record.Status,
+        };
+    }
+}
+
+/// <summary><c>GET /events/{event_id}</c> and <c>GET /events?payload_hash=</c> (ops credential, checked by the edge).</summary>
+public static class EventsApi
+{
+    public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/events").WithTags("Events");
+        group.MapGet("/{eventId}", GetAsync)
+            .WithName("GetEvent")
+            .WithSummary("An event's registry record and stages (received, audited, catalogued, dead-lettered)");
+        group.MapGet("/", FindByPayloadHashAsync)
+            .WithName("FindEventByPayloadHash")
+            .WithSummary("The latest event registered with a payload hash");
+        return group;
+    }
+
+    private static async Task<Results<JsonHttpResult<EventDetails>, ProblemHttpResult>> GetAsync(string eventId, EventRegistry registry, CancellationToken cancellationToken)
+    {
+        if (!SafeKeySegment.IsValid(eventId))
+        {
+            return TypedResults.Problem("event_id is not a safe key segment.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid event id");
+        }
+
+        var view = await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false);
+        return view is null
+            ? TypedResults.Problem($"No event '{eventId}' is registered (or it is past its retention).", statusCode: StatusCodes.Status404NotFound, title: "Event not found")
+            : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Default.EventDetails);
+    }
+
+    private static async Task<Results<JsonHttpResult<EventDetails>, ProblemHttpResult>> FindByPayloadHashAsync(string? payload_hash, EventRegistry registry, CancellationToken cancellationToken)
+    {
+        if (payload_hash is null || payload_hash.Length != 64 || !payload_hash.All(char.IsAsciiHexDigitLower))
+        {
+            return TypedResults.Problem("Give ?payload_hash= as 64 lowercase hex characters.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid payload hash");
+        }
+
+        var view = await registry.GetByPayloadHashAsync(payload_hash, cancellationToken).ConfigureAwait(false);
+        return view is null
+            ? TypedResults.Problem("No event is registered with this payload hash.", statusCode: StatusCodes.Status404NotFound, title: "Event not found")
+            : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Default.EventDetails);
+    }
+}

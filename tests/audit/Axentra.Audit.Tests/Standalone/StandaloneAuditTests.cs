@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Axentra.Audit.Tests.Support;
+using Axentra.BuildingBlocks.Registry;
+using Axentra.Contracts;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Axentra.Audit.Tests.Standalone;
+
+/// <summary>
+/// The standalone host in-process (its real Program, embedded adapters, a temporary data directory): the shared
+/// samples posted to the webhook endpoint end up, byte for byte, at the keys the 202 answers named.
+/// </summary>
+public sealed class StandaloneAuditTests : IAsyncLifetime
+{
+    private const string WebhookKey = "axk_webhook_test_0123456789";
+    private const string OpsKey = "axk_ops_test_9876543210";
+    private readonly TempDirectory _data = new();
+    private WebApplicationFactory<Axentra.Standalone.Program> _factory = null!;
+    private HttpClient _client = null!;
+
+    public ValueTask InitializeAsync()
+    {
+        _factory = new WebApplicationFactory<Axentra.Standalone.Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Standalone:DataDir", _data.Path);
+            builder.UseSetting("Intake:Auth:ApiKeys:0", WebhookKey);
+            builder.UseSetting("Ops:Auth:ApiKeys:0", OpsKey);
+        });
+        _client = _factory.CreateClient();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _factory.DisposeAsync();
+        _data.Dispose();
+    }
+
+    public static TheoryData<string> Samples => [.. Directory.GetFiles(SamplesDirectory(), "*.json").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public async Task Every_sample_is_audited_byte_for_byte_at_the_key_the_202_named(string sample)
+    {
+        var body = await File.ReadAllBytesAsync(Path.Combine(SamplesDirectory(), sample), TestContext.Current.CancellationToken);
+
+        var receipt = await PostWebhookAsync(body);
+
+        var eventId = receipt.GetProperty("event_id").GetString()!;
+        var s3Key = receipt.GetProperty("s3_key").GetString()!;
+        var storeId = receipt.GetProperty("store_id").GetString()!;
+        var eventType = receipt.GetProperty("event_type").GetString()!;
+        Assert.Matches($"^{storeId}/{eventType}/\\d{{4}}/\\d{{2}}/\\d{{2}}/{eventId}\\.json$", s3Key);
+
+        var audited = await WaitForAuditedAsync(eventId);
+        Assert.Equal(s3Key, audited.S3Key);
+        var file = Path.Combine(_data.Path, PlatformNames.Buckets.RawAudit, s3Key);
+        Assert.Equal(body, await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken));
+
+        var metadataFile = Path.Combine(_data.Path, PlatformNames.Buckets.RawAudit, StorageKeys.RawAuditMetadata(s3Key));
+        Assert.Equal(eventType == EventTypes.StoreCreate, File.Exists(metadataFile));
+        if (eventType == EventTypes.StoreCreate)
+        {
+            using var metadata = JsonDocument.Parse(await File.ReadAllBytesAsync(metadataFile, TestContext.Current.CancellationToken));
+            var attributes = metadata.RootElement.GetProperty("metadataAttributes");
+            using var payload = JsonDocument.Parse(body);
+            Assert.Equal(payload.RootElement.GetProperty("store_domain").GetString(), attributes.GetProperty("store").GetString());
+            Assert.Equal(storeId, attributes.GetProperty("store_id").GetString());
+            Assert.False(attributes.TryGetProperty("product_id", out _));
+        }
+
+        // The ops API serves the same bytes, to an operator only.
+        using var read = await GetAsync($"/audit/events/{eventId}", OpsKey);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(body, await read.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_redelivered_webhook_leaves_one_audit_object()
+    {
+        var body = await File.ReadAllBytesAsync(Path.Combine(SamplesDirectory(), "new_store.json"), TestContext.Current.CancellationToken);
+        var receipt = await PostWebhookAsync(body);
+        await WaitForAuditedAsync(receipt.GetProperty("event_id").GetString()!);
+
+        using (var again = await PostAsync(body))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        var folder = Path.GetDirectoryName(Path.Combine(_data.Path, PlatformNames.Buckets.RawAudit, receipt.GetProperty("s3_key").GetString()!))!;
+        Assert.Equal(2, Directory.GetFiles(folder).Length); // the payload and its metadata file
+    }
+
+    [Fact]
+    public async Task The_audit_routes_need_an_ops_credential()
+    {
+        var receipt = await PostWebhookAsync("""{"event_type":"new_product","products":{"product_id":"p-1","store_id":"s-1"}}"""u8.ToArray());
+        var eventId = receipt.GetProperty("event_id").GetString()!;
+        await WaitForAuditedAsync(eventId);
+
+        foreach (var key in new string?[] { null, WebhookKey, "wrong" })
+        {
+            using var refused = await GetAsync($"/audit/events/{eventId}", key);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        using var listing = await GetAsync("/audit/stores/s-1/events/product_create", OpsKey);
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
+        using var page = JsonDocument.Parse(await listing.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(eventId, Assert.Single(page.RootElement.GetProperty("events").EnumerateArray()).GetProperty("event_id").GetString());
+    }
+
+    private async Task<JsonElement> PostWebhookAsync(byte[] body)
+    {
+        using var response = await PostAsync(body);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone();
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(byte[] body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/supabase") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.Add("x-api-key", WebhookKey);
+        return await _client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string url, string? apiKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (apiKey is not null)
+        {
+            request.Headers.Add("x-api-key", apiKey);
+        }
+
+        return await _client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    private async Task<StageRecord> WaitForAuditedAsync(string eventId)
+    {
+        var registry = _factory.Services.GetRequiredService<EventRegistry>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var view = await registry.GetAsync(eventId, TestContext.Current.CancellationToken);
+            if (view?.Stages.FirstOrDefault(s => s.Stage == Stages.Audited) is { } audited)
+            {
+                return audited;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"event {eventId} was not audited in time");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary><c>../shared/samples</c> beside the repository (where every developer and CI run has it).</summary>
+    private static string SamplesDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "shared", "samples");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("../shared/samples was not found above " + AppContext.BaseDirectory);
+    }
+}

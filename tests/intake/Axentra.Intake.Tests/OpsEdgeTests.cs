@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Axentra.Intake.Tests;
+
+/// <summary>The ops edge: one credential check, separate from the senders', an access log, event look-up.</summary>
+public sealed class OpsEdgeTests : IDisposable
+{
+    private readonly StandaloneApp _app = new(new() { ["Logging:LogLevel:Default"] = "Debug" });
+    private readonly CapturingLoggerProvider _logs = new();
+    private readonly HttpClient _client;
+
+    public OpsEdgeTests()
+    {
+        _client = _app.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<ILoggerProvider>(_logs))).CreateClient();
+    }
+
+    public void Dispose() => _app.Dispose();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private Task<HttpResponseMessage> Ops(string path, string? key = StandaloneApp.OpsKey)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (key is not null)
+        {
+            request.Headers.Add("x-api-key", key);
+        }
+
+        return _client.SendAsync(request, Ct);
+    }
+
+    [Fact]
+    public async Task An_event_is_looked_up_by_id_and_by_payload_hash_with_its_stages_and_duplicate_count()
+    {
+        const string body = """{"event_type":"new_store","store_id":"s-ops","store_domain":"ops.example"}""";
+        var receipt = await (await _client.SendAsync(StandaloneApp.Webhook(body), Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var eventId = receipt.GetProperty("event_id").GetString()!;
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(StandaloneApp.Webhook(body), Ct)).StatusCode);
+        }
+
+        JsonElement details = default;
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            details = await (await Ops($"/events/{eventId}")).Content.ReadFromJsonAsync<JsonElement>(Ct);
+            if (details.GetProperty("duplicate_count").GetInt64() == 3)
+            {
+                break;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+
+        Assert.Equal(3, details.GetProperty("duplicate_count").GetInt64());
+        Assert.Equal(eventId, details.GetProperty("event_id").GetString());
+        Assert.Equal("store_create", details.GetProperty("event_type").GetString());
+        Assert.Equal(receipt.GetProperty("s3_key").GetString(), details.GetProperty("s3_key").GetString());
+        Assert.Equal("received", details.GetProperty("stages")[0].GetProperty("stage").GetString());
+
+        var byHash = await Ops($"/events?payload_hash={receipt.GetProperty("payload_hash").GetString()}");
+        Assert.Equal(HttpStatusCode.OK, byHash.StatusCode);
+        Assert.Equal(eventId, (await byHash.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    [InlineData(StandaloneApp.ApiKey)]
+    public async Task Ops_routes_refuse_anything_but_an_ops_key(string? key)
+    {
+        foreach (var path in new[] { "/events/abc-1", "/audit/anything", "/catalog/anything", "/admin/dead-letters" })
+        {
+            await WebhookEndpointTests.AssertProblem(await Ops(path, key), HttpStatusCode.Unauthorized);
+        }
+    }
+
+    [Fact]
+    public async Task Unknown_and_malformed_look_ups_are_404_and_400()
+    {
+        await WebhookEndpointTests.AssertProblem(await Ops("/events/0000000000000000-1"), HttpStatusCode.NotFound);
+        await WebhookEndpointTests.AssertProblem(await Ops("/events/..%2F..%2Fetc"), HttpStatusCode.BadRequest);
+        await WebhookEndpointTests.AssertProblem(await Ops("/events?payload_hash=xyz"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Every_ops_request_is_access_logged_with_its_credential_and_never_the_key()
+    {
+        await Ops("/events/0000000000000000-1");
+        await Ops("/events/0000000000000000-2", "wrong");
+        var lines = _logs.Lines.Where(l => l.Category == "Axentra.OpsAccess").Select(l => l.Message).ToList();
+        Assert.Contains(lines, l => l.Contains("ops-key:0", StringComparison.Ordinal) && l.Contains("/events/0000000000000000-1", StringComparison.Ordinal) && l.Contains("404", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("anonymous", StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal));
+        Assert.DoesNotContain(_logs.Lines, l => l.Message.Contains(StandaloneApp.OpsKey, StringComparison.Ordinal) || l.Message.Contains("wrong", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Logs_never_carry_payload_bodies_or_credentials()
+    {
+        const string marker = "PHI-MARKER-never-log-me";
+        await _client.SendAsync(StandaloneApp.Webhook($$"""{"store_id":"s-log","note":"{{marker}}"}"""), Ct);
+        await _client.SendAsync(StandaloneApp.Webhook("""{"store_id":"../x"}"""), Ct);
+        Assert.DoesNotContain(_logs.Lines, l => l.Message.Contains(marker, StringComparison.Ordinal) || l.Message.Contains(StandaloneApp.ApiKey, StringComparison.Ordinal));
+    }
+}
+
+public sealed class OpsEdgeProxyTests
+{
+    [Fact]
+    public async Task The_distributed_edge_forwards_audit_and_catalog_routes_through_dapr_invocation_without_the_credential()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var seen = new ConcurrentQueue<(string Path, string AppId, bool HadKey)>();
+        var sidecar = WebApplication.CreateSlimBuilder();
+        sidecar.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var fake = sidecar.Build();
+        fake.Run(async context =>
+        {
+            seen.Enqueue((context.Request.Path + context.Request.QueryString, context.Request.Headers["dapr-app-id"].ToString(), context.Request.Headers.ContainsKey("x-api-key")));
+            await context.Response.WriteAsJsonAsync(new { ok = true }, ct);
+        });
+        await fake.StartAsync(ct);
+        var port = new Uri(fake.Urls.Single()).Port;
+
+        using var intake = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("Intake:Auth:ApiKeys:0", "sender")
+            .UseSetting("Ops:Auth:ApiKeys:0", "operator")
+            .UseSetting("DAPR_HTTP_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        using var client = intake.CreateClient();
+        foreach (var path in new[] { "/audit/events/e1?x=1", "/catalog/stores/s1/products" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("x-api-key", "operator");
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request, ct)).StatusCode);
+        }
+
+        var refused = new HttpRequestMessage(HttpMethod.Get, "/audit/events/e1");
+        refused.Headers.Add("x-api-key", "sender");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(refused, ct)).StatusCode);
+
+        Assert.Equal([("/audit/events/e1?x=1", "audit", false), ("/catalog/stores/s1/products", "catalog", false)], seen.ToArray());
+        await fake.StopAsync(ct);
+    }
+}
+
+/// <summary>Keeps every log line written, to assert on what is (and is not) logged.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    public ConcurrentQueue<(string Category, string Message)> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner.Lines.Enqueue((category, formatter(state, exception) + " " + exception));
+    }
+}
