@@ -69,10 +69,23 @@ def main():
     ratio = host["accepted_per_s"] / bare["requests_per_s"] if bare["requests_per_s"] else 0
     drain = drains["host-throughput"]
     drain_rate = drain.get("events_per_second_load_start_to_empty")
+    # With no backlog at the end of the load the pipeline kept pace with intake: the rate is a lower bound of what
+    # it can drain, not its ceiling.
+    drain_bounded_by_intake = drain_rate is not None and drain["deliveries_pending_at_end_of_load"] == 0
     try:
         load_avg = os.getloadavg()
     except OSError:
         load_avg = None
+
+    audit_path = os.path.join(args.work, "audit-objects")
+    audit_objects = int(open(audit_path).read()) if os.path.exists(audit_path) else -1
+    accepted_total = 1 + sum((load(args.work, n) or {"status_202": 0})["status_202"]
+                             for n in ("host-warmup", "host-throughput", "host-fixed-rate", "host-duplicate-mix"))
+    audit = None if audit_objects < 0 else {
+        "raw_audit_objects": audit_objects, "accepted_202_total": accepted_total,
+        "objects_minus_202s": audit_objects - accepted_total,
+        "note": "objects may exceed 202s by requests in flight when wrk stopped (at most connections per run); fewer would be a lost event",
+    }
 
     measured = {
         "intake_accepted_per_s": host["accepted_per_s"],
@@ -87,6 +100,8 @@ def main():
         value = measured[key]
         if value is None:
             met[key] = None
+        elif key == "drain_events_per_s" and drain_bounded_by_intake and value < target:
+            met[key] = None  # undetermined: the pipeline was never behind
         elif key in ("p99_ms_at_fixed_rate", "peak_rss_mb", "cold_start_s"):
             met[key] = value <= target
         else:
@@ -108,6 +123,8 @@ def main():
         "fixed_rate_held": fixed_rate_held,
         "runs": runs,
         "drain": drains,
+        "drain_bounded_by_intake": drain_bounded_by_intake,
+        "audit": audit,
         "host": {"cold_start_s": args.cold_start, "peak_rss_kb": args.peak_rss_kb, "rss_at_end_kb": args.rss_kb,
                  "log_lines": args.host_log_lines},
         "bare": {"start_to_ready_s": args.bare_ready},
@@ -130,7 +147,9 @@ def main():
         ("intake accepted/s (distinct 2 KiB)", fmt(measured["intake_accepted_per_s"]), ">= 10,000", mark("intake_accepted_per_s")),
         ("ratio to bare 202 endpoint", f"{ratio:.1%} ({bare['requests_per_s']:,.0f}/s bare)", ">= 30%", mark("ratio_to_bare")),
         (f"p99 at {args.rate}/s fixed rate", f"{fixed['latency_ms']['p99']:.2f} ms" + ("" if fixed_rate_held else " (rate not held)"), "<= 20 ms", mark("p99_ms_at_fixed_rate")),
-        ("drain, load start to queue empty", fmt(drain_rate, " ev/s") if drain_rate else drain.get("note", "n/a"), ">= 3,000 ev/s", mark("drain_events_per_s")),
+        ("drain, load start to queue empty",
+         (("≥ " if drain_bounded_by_intake else "") + fmt(drain_rate, " ev/s") + (" (kept up)" if drain_bounded_by_intake else "")) if drain_rate else "n/a (no subscriber)",
+         ">= 3,000 ev/s", mark("drain_events_per_s")),
         ("peak RSS (VmHWM)", f"{measured['peak_rss_mb']:.0f} MB", "<= 300 MB", mark("peak_rss_mb")),
         ("cold start to /readyz 200", f"{args.cold_start:.2f} s", "<= 1.5 s", mark("cold_start_s")),
     ]
@@ -153,6 +172,9 @@ def main():
     if host["server_cpu_us_per_request"] and bare["server_cpu_us_per_request"]:
         print(f"server CPU per request at full load: host {host['server_cpu_us_per_request']:.0f} µs, bare {bare['server_cpu_us_per_request']:.0f} µs"
               f" (cost ratio {bare['server_cpu_us_per_request'] / host['server_cpu_us_per_request']:.1%})")
+    if audit:
+        print(f"raw-audit objects {audit['raw_audit_objects']:,} for {audit['accepted_202_total']:,} 202s"
+              f" ({audit['objects_minus_202s']:+,}; + is 202s in flight when wrk stopped, - would be lost events)")
     if load_avg:
         print(f"load average at end: {load_avg[0]:.2f} (2 cores shared: numbers are noisy; the ratio to bare is the stable figure)")
 

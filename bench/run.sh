@@ -229,6 +229,13 @@ before="$(published_total)"
 run_wrk host-duplicate-mix "$host_url" "$mix_duration" BENCH_DUP_RATIO=0.8 BENCH_DUP_POOL=64
 drain host-duplicate-mix "$before" "$(seconds_of host-duplicate-mix)" "$(accepted_of host-duplicate-mix)"
 
+# Every 202 must end up audited: count the raw-audit objects (one file per event) against the 202s. Events whose
+# 202 was still in flight when wrk stopped are audited but not counted by wrk, so a few more objects than 202s
+# (at most the connections of each run) is expected; fewer would be a lost event.
+audit_dir="$data_dir/axentra-webhook-raw-audit"
+audit_objects="$( [[ -d "$audit_dir" ]] && find "$audit_dir" -type f -name '*.json' | wc -l || echo -1)"
+echo "$audit_objects" >"$work/audit-objects"
+
 peak_rss_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$host_pid/status")"
 rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$host_pid/status")"
 stop_pid "$host_pid"
