@@ -33,10 +33,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 if [[ $quick -eq 1 ]]; then
-  duration=2
+  duration=1
 fi
 warmup=$(( quick ? 1 : 5 ))
-fixed_duration=$(( quick ? 2 : (duration < 15 ? duration : 15) ))
+fixed_duration=$(( quick ? 1 : (duration < 15 ? duration : 15) ))
 mix_duration=$(( quick ? 1 : (duration / 2 > 5 ? duration / 2 : 5) ))
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
