@@ -73,7 +73,8 @@ public static class BuildingBlocksServiceCollectionExtensions
             Path.Combine(dataDirectory, "axentra.db"), syncWrites, sp.GetRequiredService<ILogger<EmbeddedDatabase>>()));
         services.AddSingleton<SqliteStateStore>();
         services.AddSingleton<IStateStore>(sp => sp.GetRequiredService<SqliteStateStore>());
-        services.AddSingleton<LocalPubSub>();
+        services.AddSingleton(sp => new LocalPubSub(
+            sp.GetRequiredService<EmbeddedDatabase>(), sp.GetRequiredService<TimeProvider>(), HandlersOf(sp)));
         services.AddSingleton<LocalDeadLetters>();
         services.AddSingleton<IMessagePublisher>(sp => new TopicFileMirror(sp.GetRequiredService<LocalPubSub>(), dataDirectory, mirroredTopics));
         services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));
@@ -82,5 +83,14 @@ public static class BuildingBlocksServiceCollectionExtensions
         services.AddSingleton<IHostedService, LocalPubSubDispatcher>();
         services.AddHostedService<ExpiredStateSweeper>();
         return services;
+    }
+
+    /// <summary>The registered subscribers, resolved only when enumerated (see <see cref="LocalPubSub"/>).</summary>
+    private static IEnumerable<IMessageHandler> HandlersOf(IServiceProvider services)
+    {
+        foreach (var handler in services.GetServices<IMessageHandler>())
+        {
+            yield return handler;
+        }
     }
 }

@@ -12,16 +12,24 @@ public sealed class LocalPubSub : IMessagePublisher
 {
     private readonly EmbeddedDatabase _database;
     private readonly TimeProvider _timeProvider;
-    private readonly Dictionary<string, string[]> _subscribersByTopic;
+    private readonly Lazy<Dictionary<string, string[]>> _subscriptions;
 
+    /// <param name="database">The embedded database holding the queue.</param>
+    /// <param name="timeProvider">Clock for publish times.</param>
+    /// <param name="handlers">
+    /// The subscribers. Enumerated at the first publish, not here: a subscriber may itself publish (catalog sends
+    /// KB-refresh messages), so building the handlers while building this publisher would be a cycle.
+    /// </param>
     public LocalPubSub(EmbeddedDatabase database, TimeProvider timeProvider, IEnumerable<IMessageHandler> handlers)
     {
         _database = database;
         _timeProvider = timeProvider;
-        _subscribersByTopic = handlers
+        _subscriptions = new Lazy<Dictionary<string, string[]>>(() => handlers
             .GroupBy(h => h.Topic, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(h => h.Subscriber).Distinct(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => g.Select(h => h.Subscriber).Distinct(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal));
     }
+
+    private Dictionary<string, string[]> _subscribersByTopic => _subscriptions.Value;
 
     /// <summary>Raised after a publish commits, so dispatchers wake without polling.</summary>
     public event Action<string>? Published;

@@ -1,6 +1,7 @@
 using Axentra.Audit;
 using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.Embedded;
+using Axentra.Catalog;
 using Axentra.Contracts;
 using Axentra.Intake;
 using Axentra.ServiceDefaults;
@@ -32,6 +33,7 @@ public sealed class Program
         builder.Services.AddHealthChecks().AddCheck<EmbeddedDatabaseHealthCheck>("embedded-database", tags: [ServiceDefaultsExtensions.ReadyTag]);
         builder.AddIntake(requireCredentials: false);
         builder.AddAudit();
+        builder.AddCatalog(sourceOfTruthRequired: false);
         builder.Services.AddOpenApi();
 
         var app = builder.Build();
@@ -40,8 +42,12 @@ public sealed class Program
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
+
+        // The ops routes below sit behind UseOpsEdge: ops credential, rate limit and access log, as in the
+        // distributed edge.
         app.MapDeadLettersApi();
-        app.MapAudit(); // behind UseOpsEdge: ops credential, rate limit and access log
+        app.MapAudit();
+        app.MapCatalog();
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
         await app.RunAsync().ConfigureAwait(false);

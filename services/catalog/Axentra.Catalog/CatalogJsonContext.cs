@@ -1,0 +1,18 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Axentra.Catalog.Apis;
+using Axentra.Catalog.Domain;
+
+namespace Axentra.Catalog;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(CatalogEntryState))]
+[JsonSerializable(typeof(StoreStatusState))]
+[JsonSerializable(typeof(KbRefreshMessage))]
+[JsonSerializable(typeof(JsonObject))]
+[JsonSerializable(typeof(RoutedMarker))]
+[JsonSerializable(typeof(StoreCatalogPage))]
+internal sealed partial class CatalogJsonContext : JsonSerializerContext;
+
+/// <summary>Remembers that an event was forwarded to its routing target, so a redelivery does not forward it again.</summary>
+internal sealed record RoutedMarker(string Topic, DateTimeOffset At);

@@ -1,0 +1,39 @@
+using System.Diagnostics.Metrics;
+
+namespace Axentra.Catalog;
+
+/// <summary>The catalog's metrics (meter <c>Axentra.Catalog</c>).</summary>
+public sealed class CatalogMetrics
+{
+    public const string MeterName = "Axentra.Catalog";
+
+    private readonly Counter<long> _events;
+    private readonly Counter<long> _kbRefresh;
+    private readonly Counter<long> _warnings;
+    private readonly Histogram<double> _duration;
+
+    public CatalogMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _events = meter.CreateCounter<long>("axentra.catalog.events", description: "Events handled by the catalog, by event type and delivery outcome");
+        _kbRefresh = meter.CreateCounter<long>("axentra.catalog.kb_refresh", description: "KB-refresh messages published, by change");
+        _warnings = meter.CreateCounter<long>("axentra.catalog.validation_warnings", description: "Validation warnings recorded on events");
+        _duration = meter.CreateHistogram<double>("axentra.catalog.duration", unit: "ms", description: "Time to handle one event");
+    }
+
+    public void Handled(string eventType, string outcome, double milliseconds)
+    {
+        _events.Add(1, new KeyValuePair<string, object?>("event_type", eventType), new KeyValuePair<string, object?>("outcome", outcome));
+        _duration.Record(milliseconds);
+    }
+
+    public void KbRefreshPublished(string change) => _kbRefresh.Add(1, new KeyValuePair<string, object?>("change", change));
+
+    public void Warnings(int count)
+    {
+        if (count > 0)
+        {
+            _warnings.Add(count);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using Axentra.BuildingBlocks;
+using Axentra.BuildingBlocks.Dapr;
+using Axentra.Contracts;
+using Axentra.ServiceDefaults;
+
+namespace Axentra.Catalog;
+
+/// <summary>The distributed catalog service: Dapr adapters, a subscription to webhook-events, Ben's tables consulted.</summary>
+public sealed class Program
+{
+    public static async Task Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults(PlatformNames.AppIds.Catalog);
+        builder.Services.AddDaprBuildingBlocks(builder.Configuration);
+        builder.AddCatalog(sourceOfTruthRequired: true);
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseServiceDefaults();
+        app.UseCloudEvents();
+        app.MapDefaultEndpoints();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapDaprSubscribers(PlatformNames.Components.PubSub);
+        app.MapCatalog();
+        await app.RunAsync().ConfigureAwait(false);
+    }
+}
