@@ -105,7 +105,10 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
     }
 }
 
-/// <summary>A publisher decorator at the port boundary: counts what was published, fails on demand.</summary>
+/// <summary>
+/// A publisher decorator at the port boundary: counts what intake published on <c>webhook-events</c>, fails those
+/// publishes on demand. Other topics (catalog's KB refresh) pass through untouched.
+/// </summary>
 public sealed class FaultInjectingPublisher
 {
     private IMessagePublisher? _inner;
@@ -126,6 +129,12 @@ public sealed class FaultInjectingPublisher
     {
         public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> jsonMessage, CancellationToken cancellationToken)
         {
+            if (topic != Contracts.PlatformNames.Topics.WebhookEvents)
+            {
+                await owner._inner!.PublishAsync(topic, jsonMessage, cancellationToken);
+                return;
+            }
+
             if (Interlocked.Decrement(ref owner._failures) >= 0)
             {
                 throw new BuildingBlocks.BackendUnavailableException("pub/sub (injected)", "publish refused");
