@@ -206,7 +206,8 @@ if published == 0:
     result["note"] = "nothing subscribes to webhook-events: intake only, nothing to drain"
 else:
     result["events_per_second_load_start_to_empty"] = round(accepted / (load_s + drain_s), 1)
-    result["events_per_second_backlog_only"] = round($depth_at_end / drain_s, 1) if drain_s > 0.2 and $depth_at_end > 0 else None
+    # deliveries, not events: each event has one delivery per subscriber (audit, catalog)
+    result["deliveries_per_second_backlog_only"] = round($depth_at_end / drain_s, 1) if drain_s > 0.2 and $depth_at_end > 0 else None
 json.dump(result, open(sys.argv[1], "w"))
 EOF
 }
