@@ -1,4 +1,5 @@
 using Axentra.BuildingBlocks.PubSub;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -142,28 +143,28 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         {
             foreach (var result in results)
             {
-                using var command = connection.CreateCommand();
-                command.Parameters.AddWithValue("$subscriber", handler.Subscriber);
-                command.Parameters.AddWithValue("$id", result.MessageId);
+                SqliteCommand command;
                 if (result.Outcome == DeliveryOutcome.Success)
                 {
-                    command.CommandText = """
+                    command = _database.Prepared(connection, """
                         DELETE FROM queue_deliveries WHERE subscriber = $subscriber AND message_id = $id;
                         DELETE FROM queue_messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM queue_deliveries WHERE message_id = $id);
-                        """;
+                        """);
                 }
                 else
                 {
-                    command.CommandText = """
+                    command = _database.Prepared(connection, """
                         UPDATE queue_deliveries SET attempts = $attempts, next_attempt_at = $next, last_error = $error, state = $state
                         WHERE subscriber = $subscriber AND message_id = $id
-                        """;
+                        """);
                     command.Parameters.AddWithValue("$attempts", result.Attempts);
                     command.Parameters.AddWithValue("$next", (now + result.RetryAfter).ToUnixTimeMilliseconds());
                     command.Parameters.AddWithValue("$error", result.Error ?? "");
                     command.Parameters.AddWithValue("$state", result.DeadLettered ? 2 : 0);
                 }
 
+                command.Parameters.AddWithValue("$subscriber", handler.Subscriber);
+                command.Parameters.AddWithValue("$id", result.MessageId);
                 command.ExecuteNonQuery();
             }
 
