@@ -3,6 +3,7 @@ using Axentra.BuildingBlocks.Dapr;
 using Axentra.BuildingBlocks.Embedded;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.State;
+using Axentra.BuildingBlocks.Telemetry;
 using Axentra.Contracts;
 using Dapr.Client;
 using Microsoft.Extensions.Configuration;
@@ -47,6 +48,8 @@ public static class BuildingBlocksServiceCollectionExtensions
             };
             return new DaprObjectBuckets(sp.GetRequiredService<DaprClient>(), bindings);
         });
+        services.AddSingleton<DeliveryTelemetry>();
+        services.AddAdapterInstrumentation();
         return services;
     }
 
@@ -89,8 +92,11 @@ public static class BuildingBlocksServiceCollectionExtensions
         services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));
         services.AddSingleton<Registry.EventRegistry>();
         services.AddSingleton<IDeadLetterRecorder>(sp => sp.GetRequiredService<Registry.EventRegistry>());
+        services.AddSingleton<DeliveryTelemetry>();
+        services.AddSingleton<LocalQueueMetrics>();
         services.AddSingleton<IHostedService, LocalPubSubDispatcher>();
         services.AddHostedService<ExpiredStateSweeper>();
+        services.AddAdapterInstrumentation();
         return services;
     }
 

@@ -47,6 +47,7 @@ public sealed partial class WebhookRegistrar(
     IOptions<IntakeOptions> options,
     IOptions<RoutingOptions> routing,
     DuplicateTally duplicates,
+    IntakeMetrics metrics,
     TimeProvider timeProvider,
     ILogger<WebhookRegistrar> logger)
 {
@@ -185,14 +186,19 @@ public sealed partial class WebhookRegistrar(
         }
     }
 
-    private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken) =>
-        await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, StoredFor, cancellationToken).ConfigureAwait(false)
+    private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken)
+    {
+        var won = await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, StoredFor, cancellationToken).ConfigureAwait(false)
             == SaveOutcome.Saved;
+        metrics.DedupeClaim(etag is null ? "first" : "replace", won);
+        return won;
+    }
 
     private async Task<RegistrationResult> CompleteAsync(
         string claimKey, DedupeClaim claim, ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var identity = claim.Event;
+        using var scope = logger.BeginScope(new EventLogScope(identity.EventId, identity.StoreId, identity.EventType));
         var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
         try
         {
@@ -228,6 +234,9 @@ public sealed partial class WebhookRegistrar(
                 DedupeKey = webhook.DedupeKey,
                 GeneratedIds = webhook.GeneratedIds,
                 RoutingTarget = routingTarget,
+                // The local queue has no headers to carry the trace to the subscribers; the envelope does.
+                TraceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null,
+                TraceState = System.Diagnostics.Activity.Current?.TraceStateString,
                 Payload = payload.ToArray(),
             };
             await publisher.PublishAsync(
