@@ -61,4 +61,4 @@ else
 fi
 
 "$bin_dir/helm" version --short
-"$bin_dir/kubectl" version --client 2>/dev/null | head -n 1
+"$bin_dir/kubectl" version --client 2>/dev/null | sed -n 1p

@@ -3,11 +3,13 @@ using Axentra.BuildingBlocks.Dapr;
 using Axentra.BuildingBlocks.Embedded;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.State;
+using Axentra.BuildingBlocks.Telemetry;
 using Axentra.Contracts;
 using Dapr.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +25,14 @@ public static class BuildingBlocksServiceCollectionExtensions
     public static IServiceCollection AddDaprBuildingBlocks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddDaprClient();
+        // Readiness: the sidecar answers and has the state store and pub/sub loaded (bindings are per app).
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            "dapr-sidecar",
+            sp => new DaprSidecarHealthCheck(sp.GetRequiredService<DaprClient>(), [
+                configuration["Dapr:StateStore"] ?? PlatformNames.Components.RegistryStateStore,
+                configuration["Dapr:PubSub"] ?? PlatformNames.Components.PubSub]),
+            HealthStatus.Unhealthy,
+            [HealthTags.Ready]));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Registry.EventRegistry>();
         services.AddSingleton<IStateStore>(sp => new DaprStateStore(
@@ -38,6 +48,8 @@ public static class BuildingBlocksServiceCollectionExtensions
             };
             return new DaprObjectBuckets(sp.GetRequiredService<DaprClient>(), bindings);
         });
+        services.AddSingleton<DeliveryTelemetry>();
+        services.AddAdapterInstrumentation();
         return services;
     }
 
@@ -80,8 +92,11 @@ public static class BuildingBlocksServiceCollectionExtensions
         services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));
         services.AddSingleton<Registry.EventRegistry>();
         services.AddSingleton<IDeadLetterRecorder>(sp => sp.GetRequiredService<Registry.EventRegistry>());
+        services.AddSingleton<DeliveryTelemetry>();
+        services.AddSingleton<LocalQueueMetrics>();
         services.AddSingleton<IHostedService, LocalPubSubDispatcher>();
         services.AddHostedService<ExpiredStateSweeper>();
+        services.AddAdapterInstrumentation();
         return services;
     }
 

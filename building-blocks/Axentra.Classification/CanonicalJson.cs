@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Axentra.Classification;
 
@@ -17,7 +19,8 @@ public static class CanonicalJson
     /// <summary>Lowercase hex SHA-256 of the canonical form: the platform's <c>payload_hash</c>.</summary>
     public static string Sha256Hex(JsonElement value)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        // The canonical form is about as long as the source (whitespace dropped, a few numbers grow a little).
+        var buffer = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length + 64);
         Write(value, buffer);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(buffer.WrittenSpan, hash);
@@ -26,11 +29,17 @@ public static class CanonicalJson
 
     public static byte[] Serialize(JsonElement value)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        var buffer = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length + 64);
         Write(value, buffer);
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <remarks>
+    /// Runs on every webhook, so the common cases copy the source bytes instead of decoding and re-encoding them:
+    /// a string or member name without escapes, and a number already in its shortest form. Anything else takes
+    /// the general path (<see cref="WriteString"/>, <see cref="FormatNumber"/>); tests hold both paths to the
+    /// same output.
+    /// </remarks>
     public static void Write(JsonElement value, IBufferWriter<byte> output)
     {
         switch (value.ValueKind)
@@ -55,10 +64,28 @@ public static class CanonicalJson
                 WriteAscii(output, "]");
                 break;
             case JsonValueKind.String:
-                WriteString(value.GetString()!, output);
+                var rawString = JsonMarshal.GetRawUtf8Value(value); // with its quotes
+                if (IsVerbatimString(rawString[1..^1]))
+                {
+                    output.Write(rawString);
+                }
+                else
+                {
+                    WriteString(value.GetString()!, output);
+                }
+
                 break;
             case JsonValueKind.Number:
-                WriteAscii(output, FormatNumber(value.GetDouble()));
+                var rawNumber = JsonMarshal.GetRawUtf8Value(value);
+                if (IsShortestNumber(rawNumber))
+                {
+                    output.Write(rawNumber);
+                }
+                else
+                {
+                    WriteAscii(output, FormatNumber(value.GetDouble()));
+                }
+
                 break;
             case JsonValueKind.True:
                 WriteAscii(output, "true");
@@ -76,28 +103,117 @@ public static class CanonicalJson
 
     private static void WriteObject(JsonElement value, IBufferWriter<byte> output)
     {
-        var members = new List<(string Name, JsonElement Value)>();
-        foreach (var property in value.EnumerateObject())
+        var count = value.GetPropertyCount();
+        var members = ArrayPool<JsonProperty>.Shared.Rent(Math.Max(count, 1));
+        try
         {
-            members.Add((property.Name, property.Value));
-        }
-
-        // string.CompareOrdinal compares UTF-16 code units, which is exactly RFC 8785's sort order.
-        members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        WriteAscii(output, "{");
-        for (var i = 0; i < members.Count; i++)
-        {
-            if (i > 0)
+            var n = 0;
+            foreach (var property in value.EnumerateObject())
             {
-                WriteAscii(output, ",");
+                members[n++] = property;
             }
 
-            WriteString(members[i].Name, output);
-            WriteAscii(output, ":");
-            Write(members[i].Value, output);
+            members.AsSpan(0, n).Sort(CompareNames);
+            WriteAscii(output, "{");
+            for (var i = 0; i < n; i++)
+            {
+                if (i > 0)
+                {
+                    WriteAscii(output, ",");
+                }
+
+                var rawName = JsonMarshal.GetRawUtf8PropertyName(members[i]); // without its quotes
+                if (IsVerbatimString(rawName))
+                {
+                    WriteAscii(output, "\"");
+                    output.Write(rawName);
+                    WriteAscii(output, "\"");
+                }
+                else
+                {
+                    WriteString(members[i].Name, output);
+                }
+
+                WriteAscii(output, ":");
+                Write(members[i].Value, output);
+            }
+
+            WriteAscii(output, "}");
+        }
+        finally
+        {
+            ArrayPool<JsonProperty>.Shared.Return(members, clearArray: true);
+        }
+    }
+
+    /// <summary>RFC 8785's member order: by UTF-16 code units (<see cref="string.CompareOrdinal(string, string)"/>).</summary>
+    private static int CompareNames(JsonProperty a, JsonProperty b)
+    {
+        var x = JsonMarshal.GetRawUtf8PropertyName(a);
+        var y = JsonMarshal.GetRawUtf8PropertyName(b);
+        // Unescaped ASCII names (nearly all) sort the same as bytes as they do as UTF-16; anything else is decoded.
+        return Ascii.IsValid(x) && Ascii.IsValid(y) && x.IndexOf((byte)'\\') < 0 && y.IndexOf((byte)'\\') < 0
+            ? x.SequenceCompareTo(y)
+            : string.CompareOrdinal(a.Name, b.Name);
+    }
+
+    /// <summary>
+    /// True when a string's source bytes (between the quotes) are already its canonical form: no escape sequence
+    /// (JSON allows no raw control character, quote or backslash, and RFC 8785 writes everything else as UTF-8 as
+    /// it is) and valid UTF-8 (invalid bytes take the decoding path, as before).
+    /// </summary>
+    private static bool IsVerbatimString(ReadOnlySpan<byte> raw) => raw.IndexOf((byte)'\\') < 0 && Utf8.IsValid(raw);
+
+    /// <summary>
+    /// True when a number's source text is what <see cref="FormatNumber"/> would write: no exponent, no leading or
+    /// trailing zero, not <c>-0</c>, at most 15 significant digits (so the double nearest to it prints back as the
+    /// same digits) and not below 1e-6 (which ECMAScript writes with an exponent).
+    /// </summary>
+    internal static bool IsShortestNumber(ReadOnlySpan<byte> raw)
+    {
+        var i = raw.Length > 0 && raw[0] == '-' ? 1 : 0;
+        var integerStart = i;
+        while (i < raw.Length && char.IsAsciiDigit((char)raw[i]))
+        {
+            i++;
         }
 
-        WriteAscii(output, "}");
+        var integerDigits = i - integerStart;
+        if (integerDigits == 0 || (integerDigits > 1 && raw[integerStart] == '0'))
+        {
+            return false;
+        }
+
+        var integerIsZero = raw[integerStart] == '0';
+        if (i == raw.Length)
+        {
+            return integerIsZero ? integerStart == 0 : integerDigits <= 15; // "0" yes, "-0" no
+        }
+
+        if (raw[i] != '.')
+        {
+            return false; // an exponent
+        }
+
+        var fractionStart = ++i;
+        while (i < raw.Length && char.IsAsciiDigit((char)raw[i]))
+        {
+            i++;
+        }
+
+        var fractionDigits = i - fractionStart;
+        if (i != raw.Length || fractionDigits == 0 || raw[^1] == '0')
+        {
+            return false;
+        }
+
+        if (!integerIsZero)
+        {
+            return integerDigits + fractionDigits <= 15;
+        }
+
+        var leadingZeros = raw[fractionStart..].IndexOfAnyExcept((byte)'0');
+        return leadingZeros <= 5 && fractionDigits - leadingZeros <= 15;
     }
 
     private static void WriteString(string value, IBufferWriter<byte> output)

@@ -23,6 +23,18 @@ public sealed record WebhookEnvelope
     /// <summary>Downstream topic this event type is routed to, or null when none is configured.</summary>
     public string? RoutingTarget { get; init; }
 
+    /// <summary>
+    /// W3C trace context of the request that accepted the event, for transports that carry no headers (the
+    /// standalone host's local queue). Dapr carries it in the CloudEvent itself; subscribers there ignore this.
+    /// Optional: envelopes published before it existed have none.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonPropertyName("traceparent")]
+    public string? TraceParent { get; init; }
+
+    /// <summary>W3C <c>tracestate</c> accompanying <see cref="TraceParent"/>, when there is one.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("tracestate")]
+    public string? TraceState { get; init; }
+
     /// <summary>The request body exactly as received.</summary>
     public required byte[] Payload { get; init; }
 }

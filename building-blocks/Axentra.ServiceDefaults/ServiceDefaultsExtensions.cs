@@ -26,7 +26,7 @@ public static class ServiceDefaultsExtensions
     /// <summary>The prefix of every ActivitySource and Meter the platform's own code creates.</summary>
     public const string TelemetryPrefix = "Axentra.";
 
-    public const string ReadyTag = "ready";
+    public const string ReadyTag = BuildingBlocks.HealthTags.Ready;
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, string serviceName)
         where TBuilder : IHostApplicationBuilder
@@ -38,6 +38,15 @@ public static class ServiceDefaultsExtensions
             options.UseUtcTimestamp = true;
             options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
+
+        // ASP.NET Core writes two Information lines per request (Hosting.Diagnostics "Request starting/finished")
+        // plus routing lines: at webhook rates that JSON console output costs more CPU than intake itself
+        // (docs/performance.md). Requests are already counted and timed by metrics and traces, so these default
+        // to Warning; setting Logging:LogLevel:Microsoft.AspNetCore brings them back.
+        if (builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null)
+        {
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
 
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         builder.Logging.AddOpenTelemetry(logging =>

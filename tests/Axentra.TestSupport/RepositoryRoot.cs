@@ -5,7 +5,11 @@ public static class RepositoryRoot
 {
     public static string Path { get; } = Find();
 
-    public static string Samples => System.IO.Path.Combine(Path, "..", "shared", "samples");
+    /// <summary>The example webhooks (tests/samples: copies of ../shared/samples, checked equal by a test).</summary>
+    public static string Samples => System.IO.Path.Combine(Path, "tests", "samples");
+
+    /// <summary><c>../shared/samples</c> beside the repository, when this checkout has it.</summary>
+    public static string SharedSamples => System.IO.Path.Combine(Path, "..", "shared", "samples");
 
     private static string Find()
     {

@@ -209,7 +209,7 @@ export const componentMetadata = {
 const durationPattern = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
 const namePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function check(schema, value, at, out) {
+export function check(schema, value, at, out) {
   if (schema === "any") return;
   if (schema === "meta") {
     if (typeof value !== "object" || value === null || typeof value.name !== "string") out.push(`${at}: metadata.name is required`);

@@ -6,7 +6,7 @@
 // strict unknown-field check walked from the same package's type declarations, because the JSON
 // schemas accept unknown fields that the API server would silently drop (a typo such as
 // `readOnlyRootFileSystem` would pass the schema and disable the setting).
-// Dapr objects: checked against the field sets of Dapr's documented resource specs / CRDs
+// Dapr objects and the Prometheus Operator's PrometheusRule (monitoring-specs.mjs): checked against the field sets of Dapr's documented resource specs / CRDs
 // (kept in dapr-specs.mjs). Unknown kinds are errors, never skipped.
 //
 // Prints one JSON object {documents, kinds, errors:[{source, kind, name, message}]}; exit code 1
@@ -15,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { validateDaprObject } from "./dapr-specs.mjs";
+import { validateMonitoringObject } from "./monitoring-specs.mjs";
 
 const [nodeModules, ...files] = process.argv.slice(2);
 if (!nodeModules || files.length === 0) {
@@ -110,6 +111,12 @@ for (const file of files) {
 
     if (typeof obj.apiVersion === "string" && obj.apiVersion.startsWith("dapr.io/")) {
       for (const message of validateDaprObject(obj)) report(message);
+      continue;
+    }
+
+    // Prometheus Operator CRDs (the chart's optional PrometheusRule): the CRD's field set, not kubernetes-models.
+    if (typeof obj.apiVersion === "string" && obj.apiVersion.startsWith("monitoring.coreos.com/")) {
+      for (const message of validateMonitoringObject(obj)) report(message);
       continue;
     }
 

@@ -59,7 +59,14 @@ public static class DaprSubscriberEndpoints
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
         var messageId = context.Request.Headers["ce-id"].ToString() is { Length: > 0 } id ? id : context.TraceIdentifier;
-        var outcome = await handler.HandleAsync(buffer.ToArray(), new DeliveryContext(messageId, Attempt: 1), context.RequestAborted).ConfigureAwait(false);
+        var delivery = new DeliveryContext(messageId, Attempt: 1);
+
+        // The server span of this request already continues the publisher's trace (Dapr sends the CloudEvent's
+        // traceparent as a header), so the delivery span takes it as parent, not the envelope's.
+        var telemetry = context.RequestServices.GetService<DeliveryTelemetry>();
+        var outcome = telemetry is null
+            ? await handler.HandleAsync(buffer.ToArray(), delivery, context.RequestAborted).ConfigureAwait(false)
+            : await telemetry.DeliverAsync(handler, buffer.ToArray(), delivery, parentFromMessage: false, context.RequestAborted).ConfigureAwait(false);
         var status = outcome switch
         {
             DeliveryOutcome.Success => "SUCCESS",

@@ -57,18 +57,13 @@ public sealed class LocalPubSub : IMessagePublisher
         var body = jsonMessage.ToArray();
         await _database.WriteAsync(connection =>
         {
-            long id;
-            using (var insert = connection.CreateCommand())
-            {
-                insert.CommandText = "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now) RETURNING id";
-                insert.Parameters.AddWithValue("$topic", topic);
-                insert.Parameters.AddWithValue("$body", body);
-                insert.Parameters.AddWithValue("$now", now);
-                id = (long)insert.ExecuteScalar()!;
-            }
+            var insert = _database.Prepared(connection, "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now) RETURNING id");
+            insert.Parameters.AddWithValue("$topic", topic);
+            insert.Parameters.AddWithValue("$body", body);
+            insert.Parameters.AddWithValue("$now", now);
+            var id = (long)insert.ExecuteScalar()!;
 
-            using var delivery = connection.CreateCommand();
-            delivery.CommandText = "INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ($subscriber, $id, $now)";
+            var delivery = _database.Prepared(connection, "INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ($subscriber, $id, $now)");
             var subscriberParameter = delivery.Parameters.Add("$subscriber", SqliteType.Text);
             delivery.Parameters.AddWithValue("$id", id);
             delivery.Parameters.AddWithValue("$now", now);

@@ -1,4 +1,5 @@
 using Axentra.BuildingBlocks.PubSub;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,8 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<LocalPubSubDispatcher> _logger;
     private readonly Dictionary<string, SemaphoreSlim> _wakeUps;
+    private readonly DeliveryTelemetry? _telemetry;
+    private readonly LocalQueueMetrics? _metrics;
 
     public LocalPubSubDispatcher(
         EmbeddedDatabase database,
@@ -29,8 +32,12 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         IOptions<LocalPubSubOptions> options,
         TimeProvider timeProvider,
         ILogger<LocalPubSubDispatcher> logger,
-        IDeadLetterRecorder? deadLetters = null)
+        IDeadLetterRecorder? deadLetters = null,
+        DeliveryTelemetry? telemetry = null,
+        LocalQueueMetrics? metrics = null)
     {
+        _telemetry = telemetry;
+        _metrics = metrics;
         _database = database;
         _queue = queue;
         _handlers = handlers.ToList();
@@ -142,28 +149,28 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         {
             foreach (var result in results)
             {
-                using var command = connection.CreateCommand();
-                command.Parameters.AddWithValue("$subscriber", handler.Subscriber);
-                command.Parameters.AddWithValue("$id", result.MessageId);
+                SqliteCommand command;
                 if (result.Outcome == DeliveryOutcome.Success)
                 {
-                    command.CommandText = """
+                    command = _database.Prepared(connection, """
                         DELETE FROM queue_deliveries WHERE subscriber = $subscriber AND message_id = $id;
                         DELETE FROM queue_messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM queue_deliveries WHERE message_id = $id);
-                        """;
+                        """);
                 }
                 else
                 {
-                    command.CommandText = """
+                    command = _database.Prepared(connection, """
                         UPDATE queue_deliveries SET attempts = $attempts, next_attempt_at = $next, last_error = $error, state = $state
                         WHERE subscriber = $subscriber AND message_id = $id
-                        """;
+                        """);
                     command.Parameters.AddWithValue("$attempts", result.Attempts);
                     command.Parameters.AddWithValue("$next", (now + result.RetryAfter).ToUnixTimeMilliseconds());
                     command.Parameters.AddWithValue("$error", result.Error ?? "");
                     command.Parameters.AddWithValue("$state", result.DeadLettered ? 2 : 0);
                 }
 
+                command.Parameters.AddWithValue("$subscriber", handler.Subscriber);
+                command.Parameters.AddWithValue("$id", result.MessageId);
                 command.ExecuteNonQuery();
             }
 
@@ -172,8 +179,14 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
 
         foreach (var (result, delivery) in results.Zip(due))
         {
+            if (result.Outcome == DeliveryOutcome.Retry && !result.DeadLettered)
+            {
+                _metrics?.Retried(handler.Subscriber);
+            }
+
             if (result.DeadLettered)
             {
+                _metrics?.DeadLettered(handler.Subscriber, dropped: result.Outcome == DeliveryOutcome.Drop);
                 LogDeadLettered(handler.Subscriber, result.MessageId, result.Attempts, result.Error);
 
                 // A handler that answers DROP has recorded its own, more precise reason (IMessageHandler's
@@ -193,7 +206,10 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         string? error = null;
         try
         {
-            outcome = await handler.HandleAsync(delivery.Body, new DeliveryContext(delivery.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture), attempt), ct).ConfigureAwait(false);
+            var context = new DeliveryContext(delivery.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture), attempt);
+            outcome = _telemetry is null
+                ? await handler.HandleAsync(delivery.Body, context, ct).ConfigureAwait(false)
+                : await _telemetry.DeliverAsync(handler, delivery.Body, context, parentFromMessage: true, ct).ConfigureAwait(false);
             if (outcome != DeliveryOutcome.Success)
             {
                 error = outcome == DeliveryOutcome.Drop ? "dropped by the subscriber as poison input" : "the subscriber asked for a retry";

@@ -31,8 +31,7 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var bytes = value.ToArray();
         var changed = await database.WriteAsync(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = etag is null
+            var command = database.Prepared(connection, etag is null
                 ? """
                   INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
                   ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
@@ -41,7 +40,7 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
                 : """
                   UPDATE state SET value = $value, etag = $newEtag, expires_at = $expiresAt
                   WHERE key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now)
-                  """;
+                  """);
             Bind(command, key, bytes, expiresAt, now);
             if (etag is not null)
             {
@@ -60,11 +59,10 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var bytes = value.ToArray();
         await database.WriteAsync(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = """
+            var command = database.Prepared(connection, """
                 INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
-                """;
+                """);
             Bind(command, key, bytes, expiresAt, now);
             return command.ExecuteNonQuery();
         }, cancellationToken).ConfigureAwait(false);
@@ -74,8 +72,7 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
     {
         var deleted = await database.WriteAsync(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM state WHERE key = $key AND ($etag IS NULL OR etag = $etag)";
+            var command = database.Prepared(connection, "DELETE FROM state WHERE key = $key AND ($etag IS NULL OR etag = $etag)");
             command.Parameters.AddWithValue("$key", key);
             command.Parameters.AddWithValue("$etag", (object?)etag ?? DBNull.Value);
             return command.ExecuteNonQuery();

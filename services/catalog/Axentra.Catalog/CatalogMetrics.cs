@@ -11,6 +11,7 @@ public sealed class CatalogMetrics
     private readonly Counter<long> _kbRefresh;
     private readonly Counter<long> _warnings;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _validationMisses;
 
     public CatalogMetrics(IMeterFactory meterFactory)
     {
@@ -18,6 +19,8 @@ public sealed class CatalogMetrics
         _events = meter.CreateCounter<long>("axentra.catalog.events", description: "Events handled by the catalog, by event type and delivery outcome");
         _kbRefresh = meter.CreateCounter<long>("axentra.catalog.kb_refresh", description: "KB-refresh messages published, by change");
         _warnings = meter.CreateCounter<long>("axentra.catalog.validation_warnings", description: "Validation warnings recorded on events");
+        _validationMisses = meter.CreateCounter<long>("axentra.catalog.validation_misses",
+            description: "Stores/products not found in Ben's tables, by table, entity and resolution (fallback: known from our buckets; missing: nowhere)");
         _duration = meter.CreateHistogram<double>("axentra.catalog.duration", unit: "ms", description: "Time to handle one event");
     }
 
@@ -36,4 +39,11 @@ public sealed class CatalogMetrics
             _warnings.Add(count);
         }
     }
+
+    /// <param name="table">The source-of-truth table consulted (a handful of names, never an id).</param>
+    /// <param name="entity">store or product.</param>
+    /// <param name="resolution">fallback (known from our buckets) or missing (found nowhere).</param>
+    public void ValidationMiss(string table, string entity, string resolution) =>
+        _validationMisses.Add(1, new KeyValuePair<string, object?>("table", table), new KeyValuePair<string, object?>("entity", entity),
+            new KeyValuePair<string, object?>("resolution", resolution));
 }

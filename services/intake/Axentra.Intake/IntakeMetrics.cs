@@ -12,6 +12,7 @@ public sealed class IntakeMetrics
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _claims;
 
     public IntakeMetrics(IMeterFactory meterFactory)
     {
@@ -21,6 +22,7 @@ public sealed class IntakeMetrics
         _duplicates = meter.CreateCounter<long>("axentra.webhooks.duplicates", description: "Redeliveries answered with the original event (200)");
         _rejected = meter.CreateCounter<long>("axentra.webhooks.rejected", description: "Requests refused, by reason");
         _duration = meter.CreateHistogram<double>("axentra.webhooks.duration", unit: "ms", description: "Time to answer a webhook");
+        _claims = meter.CreateCounter<long>("axentra.dedupe.claims", description: "Dedupe claim writes, by kind (first, replace) and result (won, conflict)");
     }
 
     public void Received() => _received.Add(1);
@@ -30,6 +32,10 @@ public sealed class IntakeMetrics
     public void Duplicate() => _duplicates.Add(1);
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>A first-write (or ETag-conditional takeover) of a dedupe claim; a conflict means another delivery holds it.</summary>
+    public void DedupeClaim(string kind, bool won) =>
+        _claims.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", won ? "won" : "conflict"));
 
     public void Answered(double milliseconds, int status) => _duration.Record(milliseconds, new KeyValuePair<string, object?>("status", status));
 }

@@ -6,6 +6,8 @@ namespace Axentra.Intake.Tests;
 
 public sealed class CanonicalJsonTests
 {
+    private static readonly JsonSerializerOptions MinimalEscaping = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static string Canonical(string json)
     {
         using var document = JsonDocument.Parse(json);
@@ -82,5 +84,66 @@ public sealed class CanonicalJsonTests
         using var document = JsonDocument.Parse("""{ "b": 2, "a": 1 }""");
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("""{"a":1,"b":2}"""u8));
         Assert.Equal(expected, CanonicalJson.Sha256Hex(document.RootElement));
+    }
+
+    // Numbers and strings already in canonical form are copied from the source; the rest are decoded and
+    // re-formatted. Both paths must agree, so the copy path is held to the formatting path on many shapes.
+    [Theory]
+    [InlineData("24.5")]
+    [InlineData("-0.5")]
+    [InlineData("0.000001")]
+    [InlineData("0.0000012")]
+    [InlineData("123456789012345")]
+    [InlineData("1234567890123456")]
+    [InlineData("12345678.9012345")]
+    [InlineData("1.23456789012345")]
+    [InlineData("0.123456789012345")]
+    [InlineData("0.1234567890123456")]
+    [InlineData("100")]
+    [InlineData("-0.0")]
+    public void Numbers_copied_from_the_source_match_the_formatted_shortest_form(string input) =>
+        Assert.Equal(CanonicalJson.FormatNumber(double.Parse(input, System.Globalization.CultureInfo.InvariantCulture)), Canonical(input));
+
+    [Fact]
+    public void Random_numbers_canonicalise_to_the_formatted_shortest_form()
+    {
+        var random = new Random(8785);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var integer = random.Next(4) switch
+            {
+                0 => "0",
+                1 => random.Next(1, 10).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                2 => random.NextInt64(1, 1_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => random.NextInt64(100_000_000_000_000, 999_999_999_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            var fraction = random.Next(3) == 0 ? "" : "." + new string('0', random.Next(8)) + random.NextInt64(0, 10_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var text = (random.Next(2) == 0 ? "-" : "") + integer + fraction;
+            var expected = CanonicalJson.FormatNumber(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(expected == Canonical(text), $"{text}: expected {expected}, got {Canonical(text)}");
+        }
+    }
+
+    [Fact]
+    public void Strings_and_names_without_escapes_match_their_fully_escaped_spelling()
+    {
+        var random = new Random(3339);
+        const string alphabet = "aZ09 _-.:/\u00e9\u20ac\u2028\U0001F600\"\\\n\t\u0001";
+        for (var i = 0; i < 2_000; i++)
+        {
+            var value = new System.Text.StringBuilder();
+            var length = random.Next(12);
+            for (var j = 0; j < length; j++)
+            {
+                var at = random.Next(alphabet.Length);
+                value.Append(char.IsHighSurrogate(alphabet[at]) ? alphabet.Substring(at, 2) : char.IsLowSurrogate(alphabet[at]) ? "x" : alphabet[at].ToString());
+            }
+
+            var text = value.ToString();
+            var minimal = JsonSerializer.Serialize(text, MinimalEscaping);
+            var escaped = "\"" + string.Concat(text.Select(c => $"\\u{(int)c:x4}")) + "\"";
+            Assert.Equal(Canonical(escaped), Canonical(minimal));
+            Assert.Equal(Canonical($"{{{escaped}:1,\"m\":2}}"), Canonical($"{{{minimal}:1,\"m\":2}}"));
+        }
     }
 }

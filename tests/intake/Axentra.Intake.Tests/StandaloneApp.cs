@@ -107,7 +107,7 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
 
 /// <summary>
 /// A publisher decorator at the port boundary: counts what intake published on <c>webhook-events</c>, fails those
-/// publishes on demand. Other topics (the catalog's KB refresh, in the same host) pass through untouched.
+/// publishes on demand. Other topics (catalog's KB refresh) pass through untouched.
 /// </summary>
 public sealed class FaultInjectingPublisher
 {

@@ -16,7 +16,8 @@ namespace Axentra.Catalog.Validation;
 /// event writes anything, so an event never vouches for itself.
 /// </remarks>
 public sealed partial class ExistenceValidator(
-    ISourceOfTruth sourceOfTruth, IObjectBuckets buckets, IOptions<CatalogBucketOptions> bucketOptions, ILogger<ExistenceValidator> logger)
+    ISourceOfTruth sourceOfTruth, IObjectBuckets buckets, IOptions<CatalogBucketOptions> bucketOptions, ILogger<ExistenceValidator> logger,
+    CatalogMetrics? metrics = null)
 {
     private readonly IObjectBucket _rawAudit = buckets.Open(bucketOptions.Value.RawAudit);
     private readonly IObjectBucket _processed = buckets.Open(bucketOptions.Value.Processed);
@@ -56,10 +57,12 @@ public sealed partial class ExistenceValidator(
                 return null; // nothing to report: our own records are all there is to check against
             }
 
+            metrics?.ValidationMiss(table, name, "fallback");
             LogFallback(name, id, table, known, eventId);
             return $"{name} {id} is not in {table}; known from our {known}";
         }
 
+        metrics?.ValidationMiss(answer == SourceOfTruthAnswer.NotConsulted ? "none" : table, name, "missing");
         LogMissing(name, id, table, eventId);
         return answer == SourceOfTruthAnswer.NotConsulted
             ? $"{name} {id} not found in our buckets ({table}); processed anyway"

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using Axentra.BuildingBlocks.PubSub;
 using Axentra.Classification;
 using Axentra.Intake.Auth;
 using Axentra.Intake.Registration;
@@ -16,6 +17,9 @@ namespace Axentra.Intake.Apis;
 public static class WebhookApi
 {
     public const string Route = "/webhooks/supabase";
+
+    /// <summary>Log category of the webhook endpoint.</summary>
+    public const string LogCategory = "Axentra.Intake.Webhooks";
 
     public static IEndpointRouteBuilder MapWebhookApi(this IEndpointRouteBuilder endpoints)
     {
@@ -56,17 +60,19 @@ public static class WebhookApi
         WebhookRateLimiter rateLimiter,
         WebhookRegistrar registrar,
         IOptions<IntakeOptions> options,
-        IntakeMetrics metrics)
+        IntakeMetrics metrics,
+        ILoggerFactory loggers)
     {
         var started = Stopwatch.GetTimestamp();
         metrics.Received();
-        var result = await DecideAsync(context, authenticator, rateLimiter, registrar, options.Value, metrics).ConfigureAwait(false);
+        var result = await DecideAsync(context, authenticator, rateLimiter, registrar, options.Value, metrics, loggers).ConfigureAwait(false);
         metrics.Answered(Stopwatch.GetElapsedTime(started).TotalMilliseconds, (result as IStatusCodeHttpResult)?.StatusCode ?? 0);
         return result;
     }
 
     private static async Task<IResult> DecideAsync(
-        HttpContext context, WebhookAuthenticator authenticator, WebhookRateLimiter rateLimiter, WebhookRegistrar registrar, IntakeOptions options, IntakeMetrics metrics)
+        HttpContext context, WebhookAuthenticator authenticator, WebhookRateLimiter rateLimiter, WebhookRegistrar registrar, IntakeOptions options, IntakeMetrics metrics,
+        ILoggerFactory loggers)
     {
         var request = context.Request;
         var auth = authenticator.Authenticate(request.Headers);
@@ -108,6 +114,13 @@ public static class WebhookApi
             return Refuse(metrics, rejection.Code, StatusCodes.Status400BadRequest, "Invalid webhook", rejection.Detail, rejection.Code);
         }
 
+        // Every line logged for this event from here on carries its ids (the registrar adds event_id once the
+        // identity is fixed). Ids only: never the body.
+        var logger = loggers.CreateLogger(LogCategory);
+        using var classifiedScope = logger.BeginScope(new EventLogScope(null, webhook!.StoreId, webhook.EventType));
+        Activity.Current?.SetTag("axentra.store_id", webhook.StoreId);
+        Activity.Current?.SetTag("axentra.event_type", webhook.EventType);
+
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         budget.CancelAfter(options.RequestBudget);
         RegistrationResult outcome;
@@ -122,6 +135,13 @@ public static class WebhookApi
                 "The event could not be made durable within the time budget; nothing was acknowledged. Retry later.");
         }
 
+        var identity = outcome switch
+        {
+            RegistrationResult.Accepted a => a.Event,
+            RegistrationResult.Duplicate d => d.Event,
+            _ => null,
+        };
+        Activity.Current?.SetTag("axentra.event_id", identity?.EventId);
         switch (outcome)
         {
             case RegistrationResult.Accepted accepted:

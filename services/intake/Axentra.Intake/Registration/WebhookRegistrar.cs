@@ -48,10 +48,13 @@ public sealed partial class WebhookRegistrar(
     IOptions<IntakeOptions> options,
     IOptions<RoutingOptions> routing,
     DuplicateTally duplicates,
+    IntakeMetrics metrics,
     TimeProvider timeProvider,
     ILogger<WebhookRegistrar> logger)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MaxPollInterval = TimeSpan.FromMilliseconds(200);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<RegistrationResult?>> _inFlight = new(StringComparer.Ordinal);
 
     /// <summary>How long a claim outlives its window in the store (DynamoDB's TTL sweep lags; see WindowEndsAt).</summary>
     private static readonly TimeSpan ExpiryGrace = TimeSpan.FromDays(2);
@@ -64,7 +67,53 @@ public sealed partial class WebhookRegistrar(
     public async Task<RegistrationResult> RegisterAsync(ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var claimKey = DedupeClaim.KeyOf(webhook.DedupeKey);
+
+        // Single flight inside this process: concurrent deliveries of one event wait for the first one here
+        // instead of each polling the state store (a burst of retries would otherwise starve the one doing the
+        // work). Deliveries to other replicas meet at the store's claim below.
+        var mine = new TaskCompletionSource<RegistrationResult?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flight = _inFlight.GetOrAdd(claimKey, mine);
+        if (flight != mine)
+        {
+            try
+            {
+                var outcome = await flight.Task.WaitAsync(_options.InFlightWait, timeProvider, cancellationToken).ConfigureAwait(false);
+                if (outcome is RegistrationResult.Accepted or RegistrationResult.Duplicate)
+                {
+                    var identity = outcome is RegistrationResult.Accepted a ? a.Event : ((RegistrationResult.Duplicate)outcome).Event;
+                    duplicates.Count(identity.EventId, timeProvider.GetUtcNow());
+                    return new RegistrationResult.Duplicate(identity);
+                }
+            }
+            catch (TimeoutException)
+            {
+                // The first delivery is slow: fall through to the store, which knows whether it is still in flight.
+            }
+
+            return await RegisterThroughStoreAsync(claimKey, webhook, payload, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var result = await RegisterThroughStoreAsync(claimKey, webhook, payload, cancellationToken).ConfigureAwait(false);
+            mine.TrySetResult(result);
+            return result;
+        }
+        catch
+        {
+            mine.TrySetResult(null); // the waiters try for themselves
+            throw;
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, TaskCompletionSource<RegistrationResult?>>(claimKey, mine));
+        }
+    }
+
+    private async Task<RegistrationResult> RegisterThroughStoreAsync(string claimKey, ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
         var waitUntil = timeProvider.GetUtcNow() + _options.InFlightWait;
+        var poll = PollInterval;
         var vanished = 0;
         while (true)
         {
@@ -133,18 +182,24 @@ public sealed partial class WebhookRegistrar(
                 return new RegistrationResult.InFlight(existing.LeaseUntil - now);
             }
 
-            await Task.Delay(PollInterval, timeProvider, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(poll, timeProvider, cancellationToken).ConfigureAwait(false);
+            poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, MaxPollInterval.Ticks));
         }
     }
 
-    private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken) =>
-        await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, StoredFor, cancellationToken).ConfigureAwait(false)
+    private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken)
+    {
+        var won = await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, StoredFor, cancellationToken).ConfigureAwait(false)
             == SaveOutcome.Saved;
+        metrics.DedupeClaim(etag is null ? "first" : "replace", won);
+        return won;
+    }
 
     private async Task<RegistrationResult> CompleteAsync(
         string claimKey, DedupeClaim claim, ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var identity = claim.Event;
+        using var scope = logger.BeginScope(new EventLogScope(identity.EventId, identity.StoreId, identity.EventType));
         var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
         try
         {
@@ -180,6 +235,9 @@ public sealed partial class WebhookRegistrar(
                 DedupeKey = webhook.DedupeKey,
                 GeneratedIds = webhook.GeneratedIds,
                 RoutingTarget = routingTarget,
+                // The local queue has no headers to carry the trace to the subscribers; the envelope does.
+                TraceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null,
+                TraceState = System.Diagnostics.Activity.Current?.TraceStateString,
                 Payload = payload.ToArray(),
             };
             await publisher.PublishAsync(

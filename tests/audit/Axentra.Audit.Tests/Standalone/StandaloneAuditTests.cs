@@ -157,18 +157,5 @@ public sealed class StandaloneAuditTests : IAsyncLifetime
         }
     }
 
-    /// <summary><c>../shared/samples</c> beside the repository (where every developer and CI run has it).</summary>
-    private static string SamplesDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "shared", "samples");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("../shared/samples was not found above " + AppContext.BaseDirectory);
-    }
+    private static string SamplesDirectory() => Axentra.TestSupport.RepositoryRoot.Samples;
 }

@@ -5,7 +5,7 @@ namespace Axentra.Catalog.Tests.Support;
 /// <summary>The sample webhooks (copies of shared/samples) and small builders for more shapes.</summary>
 internal static class Samples
 {
-    public static string Directory => Path.Combine(AppContext.BaseDirectory, "Samples");
+    public static string Directory => Axentra.TestSupport.RepositoryRoot.Samples;
 
     public static byte[] Bytes(string name) => File.ReadAllBytes(Path.Combine(Directory, name));
 
