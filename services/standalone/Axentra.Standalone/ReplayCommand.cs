@@ -4,7 +4,7 @@ using Axentra.Contracts;
 namespace Axentra.Standalone;
 
 /// <summary>
-/// <c>axentra-standalone replay [--store S] --from yyyy-MM-dd --to yyyy-MM-dd [--Standalone:DataDir …]</c>: rebuilds
+/// <c>axentra-standalone replay [--store S] --from yyyy-MM-dd --to yyyy-MM-dd [--recompute true] [--Standalone:DataDir …]</c>: rebuilds
 /// the catalogs from the raw audit trail in the data directory, prints the report (JSON) and exits; the same work as
 /// <c>POST /catalog/admin/replay</c> on a running host (docs/operations.md).
 /// </summary>
@@ -19,7 +19,7 @@ internal static class ReplayCommand
         if ((store is not null && !SafeKeySegment.IsValid(store)) || !TryParseDay(builder.Configuration["from"], out var from)
             || !TryParseDay(builder.Configuration["to"], out var to) || from > to)
         {
-            await Console.Error.WriteLineAsync("usage: axentra-standalone replay [--store STORE_ID] --from yyyy-MM-dd --to yyyy-MM-dd (UTC days, inclusive)").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("usage: axentra-standalone replay [--store STORE_ID] --from yyyy-MM-dd --to yyyy-MM-dd [--recompute true] (UTC days, inclusive)").ConfigureAwait(false);
             return 64;
         }
 
@@ -29,7 +29,8 @@ internal static class ReplayCommand
         await using (app.ConfigureAwait(false))
         {
             var replay = app.Services.GetRequiredService<CatalogReplay>();
-            var report = await replay.ReplayAsync(new ReplayRequest(store, from, to), CancellationToken.None).ConfigureAwait(false);
+            var recompute = builder.Configuration.GetValue("recompute", false);
+            var report = await replay.ReplayAsync(new ReplayRequest(store, from, to, recompute), CancellationToken.None).ConfigureAwait(false);
             await Console.Out.WriteLineAsync(CatalogReplay.ToJson(report)).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"replayed {report.EventsApplied} of {report.EventsFound} audited events from {dataDirectory}; {report.Problems.Count} problems").ConfigureAwait(false);
             return report.Problems.Count == 0 ? 0 : 1;

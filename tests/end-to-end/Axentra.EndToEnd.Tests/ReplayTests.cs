@@ -87,6 +87,41 @@ public sealed class ReplayTests(PublishedStandalone build)
         Assert.Equal(64, exitCode);
     }
 
+    [Fact]
+    public async Task A_rebuild_with_recompute_replaces_content_that_older_projection_code_computed()
+    {
+        await using var host = await StandaloneProcess.StartAsync(build);
+        var (store, product) = (Payloads.NewId("store"), Payloads.NewId("prod"));
+        await host.WaitForStatusAsync((string)(await host.AcceptAsync(Payloads.Product("new_product", store, product, "Right name", 4m, "2025-12-01T10:00:00Z")))["event_id"]!);
+        var masterKey = $"master/products/{product}.json";
+        var correct = File.ReadAllBytes(host.PathOf(Processed, masterKey));
+        await host.StopAsync();
+
+        // What a bug in an older release would have left behind: wrong content in the catalog's state and object.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(host.DataDirectory, "axentra.db")}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE state SET value = CAST(json_set(CAST(value AS TEXT), '$.content.name', 'Buggy name') AS BLOB) WHERE key = $key";
+            command.Parameters.AddWithValue("$key", $"catalog:master:{product}");
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        File.Delete(host.PathOf(Processed, masterKey));
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        // A plain replay restores what the catalog remembers, which is the buggy content.
+        var (exitCode, output) = await host.RunCommandAsync("replay", "--store", store, "--from", today, "--to", today);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Buggy name", File.ReadAllText(host.PathOf(Processed, masterKey)), StringComparison.Ordinal);
+
+        // A rebuild recomputes it with today's code.
+        (exitCode, output) = await host.RunCommandAsync("replay", "--store", store, "--from", today, "--to", today, "--recompute", "true");
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(correct, File.ReadAllBytes(host.PathOf(Processed, masterKey)));
+    }
+
     private static Dictionary<string, byte[]> Snapshot(StandaloneProcess host)
     {
         var root = Path.Combine(host.DataDirectory, Processed);

@@ -46,14 +46,14 @@ public static class CatalogApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/admin/replay", ReplayAsync)
             .WithName("ReplayAuditTrail")
-            .WithSummary("Re-drive audited events (one store or all, UTC days from..to) into the catalogs, honouring the stale-event guard")
+            .WithSummary("Re-drive audited events (one store or all, UTC days from..to) into the catalogs, honouring the stale-event guard; recompute=true rebuilds content after a projection fix")
             .Produces<ReplayReport>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return group;
     }
 
     private static async Task<IResult> ReplayAsync(
-        [FromQuery(Name = "store_id")] string? storeId, string? from, string? to, CatalogReplay replay, CancellationToken cancellationToken)
+        [FromQuery(Name = "store_id")] string? storeId, string? from, string? to, bool? recompute, CatalogReplay replay, CancellationToken cancellationToken)
     {
         if (storeId is not null && InvalidId("store_id", storeId) is { } invalid)
         {
@@ -65,7 +65,7 @@ public static class CatalogApi
             return Problem(StatusCodes.Status400BadRequest, "Invalid range", "from and to are required UTC days (yyyy-MM-dd), from <= to.");
         }
 
-        var report = await replay.ReplayAsync(new ReplayRequest(storeId, fromDay, toDay), cancellationToken).ConfigureAwait(false);
+        var report = await replay.ReplayAsync(new ReplayRequest(storeId, fromDay, toDay, recompute ?? false), cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(report, CatalogJsonContext.Default.ReplayReport);
     }
 

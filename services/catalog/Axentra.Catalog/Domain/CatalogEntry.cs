@@ -81,11 +81,26 @@ public static class CatalogEntryRules
     /// product events of a deleted store would not have been catalogued at all); the tombstone keeps the highest
     /// version so nothing older comes back.
     /// </param>
-    public static EntryDecision Decide(CatalogEntryState? current, CatalogVersion incoming, JsonObject? content, bool announce, bool force = false)
+    /// <param name="recompute">
+    /// A rebuild after a fix to the projection code: when the entry already reflects this very event, its content
+    /// is taken from <paramref name="content"/> (computed by today's code) instead of being left as older code
+    /// computed it. Versions are untouched, so the stale-event guard decides exactly as before.
+    /// </param>
+    public static EntryDecision Decide(CatalogEntryState? current, CatalogVersion incoming, JsonObject? content, bool announce, bool force = false, bool recompute = false)
     {
         if (current is not null && current.Version.EventId == incoming.EventId)
         {
-            return new EntryDecision(EntryOutcome.AlreadyApplied, null, false);
+            var sameContent = current.Content is null ? content is null : content is not null && JsonNode.DeepEquals(current.Content, content);
+            if (!recompute || sameContent || current.Version.Deleted != (content is null))
+            {
+                return new EntryDecision(EntryOutcome.AlreadyApplied, null, false);
+            }
+
+            return new EntryDecision(EntryOutcome.Applied, current with
+            {
+                Content = (JsonObject?)content?.DeepClone(),
+                UnannouncedEventIds = announce ? [.. current.UnannouncedEventIds, incoming.EventId] : current.UnannouncedEventIds,
+            }, Changed: true);
         }
 
         var version = incoming;

@@ -28,12 +28,12 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
     private const int MaxMaterialiseRounds = 16;
 
     public async ValueTask<EntryResult> ApplyAsync(
-        CatalogEntryKey key, CatalogVersion version, JsonObject? content, bool announce, bool force, CancellationToken cancellationToken)
+        CatalogEntryKey key, CatalogVersion version, JsonObject? content, bool announce, bool force, CancellationToken cancellationToken, bool recompute = false)
     {
         while (true)
         {
             var current = await GetAsync(key, cancellationToken).ConfigureAwait(false);
-            var decision = CatalogEntryRules.Decide(current?.Value, version, content, announce, force);
+            var decision = CatalogEntryRules.Decide(current?.Value, version, content, announce, force, recompute);
             switch (decision.Outcome)
             {
                 case EntryOutcome.Applied:

@@ -20,7 +20,11 @@ public sealed class CatalogProjection(
     private const int ListPageSize = 1000;
     private readonly IObjectBucket _processed = buckets.Open(bucketOptions.Value.Processed);
 
-    public async ValueTask<CatalogEffect> ApplyProductEventAsync(WebhookEnvelope envelope, JsonObject payload, CancellationToken cancellationToken)
+    /// <param name="envelope">The event.</param>
+    /// <param name="payload">Its payload, parsed.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    /// <param name="recompute">A rebuild: entries that already reflect this event take the content computed now (see CatalogEntryRules).</param>
+    public async ValueTask<CatalogEffect> ApplyProductEventAsync(WebhookEnvelope envelope, JsonObject payload, CancellationToken cancellationToken, bool recompute = false)
     {
         var storeId = envelope.StoreId;
         var productId = envelope.ProductId!;
@@ -50,7 +54,7 @@ public sealed class CatalogProjection(
         }
 
         var projected = StoreSpecificFields.Project(product);
-        var master = await entries.ApplyAsync(MasterEntry(productId), version, projected.Master, announce: false, force: false, cancellationToken).ConfigureAwait(false);
+        var master = await entries.ApplyAsync(MasterEntry(productId), version, projected.Master, announce: false, force: false, cancellationToken, recompute).ConfigureAwait(false);
 
         var status = await GetStoreStatusAsync(storeId, cancellationToken).ConfigureAwait(false);
         if (status?.Value.IsDeleted == true)
@@ -59,7 +63,7 @@ public sealed class CatalogProjection(
             return new CatalogEffect($"master: {Describe(master, "updated")}; store copy not written (store deleted)", warnings, 0);
         }
 
-        var copy = await entries.ApplyAsync(storeKey, version, projected.StoreCopy, announce: true, force: false, cancellationToken).ConfigureAwait(false);
+        var copy = await entries.ApplyAsync(storeKey, version, projected.StoreCopy, announce: true, force: false, cancellationToken, recompute).ConfigureAwait(false);
         var results = new List<EntryResult> { copy };
 
         // A store deletion that listed the store's objects just before this copy appeared would miss it: look again.

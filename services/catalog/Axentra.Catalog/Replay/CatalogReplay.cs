@@ -9,7 +9,15 @@ using Microsoft.Extensions.Options;
 namespace Axentra.Catalog.Replay;
 
 /// <summary>What to replay: one store or all, the UTC days of receipt (inclusive).</summary>
-public sealed record ReplayRequest(string? StoreId, DateOnly From, DateOnly To);
+/// <param name="StoreId">One store, or null for all.</param>
+/// <param name="From">First UTC day of receipt.</param>
+/// <param name="To">Last UTC day of receipt.</param>
+/// <param name="Recompute">
+/// Rebuild after a fix to the projection: entries that already reflect an event take the content today's code
+/// computes for it (a real change is announced on the KB-refresh topic). Without it, a replay restores what is
+/// missing (a lost bucket, events the catalog never saw) and leaves computed content as it is.
+/// </param>
+public sealed record ReplayRequest(string? StoreId, DateOnly From, DateOnly To, bool Recompute = false);
 
 /// <summary>What a replay did.</summary>
 public sealed record ReplayReport(
@@ -77,7 +85,7 @@ public sealed partial class CatalogReplay(
             }
 
             var effect = isProduct
-                ? await projection.ApplyProductEventAsync(envelope, payload, cancellationToken).ConfigureAwait(false)
+                ? await projection.ApplyProductEventAsync(envelope, payload, cancellationToken, request.Recompute).ConfigureAwait(false)
                 : await projection.ApplyStoreEventAsync(envelope, payload, cancellationToken).ConfigureAwait(false);
             messages += effect.KbRefreshMessages;
             applied++;

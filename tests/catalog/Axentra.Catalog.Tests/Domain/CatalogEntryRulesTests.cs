@@ -119,4 +119,28 @@ public sealed class CatalogEntryRulesTests
 
         Assert.Equal(expected, next?.Status);
     }
+
+    [Fact]
+    public void A_rebuild_takes_todays_content_for_the_event_the_entry_already_reflects_and_announces_it()
+    {
+        var current = Present(T2, "e2", A);
+
+        var plainReplay = CatalogEntryRules.Decide(current, new(T2, false, "e2"), B, announce: true);
+        var rebuild = CatalogEntryRules.Decide(current, new(T2, false, "e2"), B, announce: true, recompute: true);
+
+        Assert.Equal(EntryOutcome.AlreadyApplied, plainReplay.Outcome);
+        Assert.Equal(EntryOutcome.Applied, rebuild.Outcome);
+        Assert.True(rebuild.Changed);
+        Assert.Equal(current.Version, rebuild.NewState!.Version);
+        Assert.True(JsonNode.DeepEquals(B, rebuild.NewState.Content));
+        Assert.Equal(["e2"], rebuild.NewState.UnannouncedEventIds);
+    }
+
+    [Fact]
+    public void A_rebuild_changes_nothing_when_todays_content_is_the_same_and_never_overrides_the_guard()
+    {
+        Assert.Equal(EntryOutcome.AlreadyApplied, CatalogEntryRules.Decide(Present(T2, "e2", A), new(T2, false, "e2"), A, announce: true, recompute: true).Outcome);
+        Assert.Equal(EntryOutcome.Stale, CatalogEntryRules.Decide(Present(T2, "e2", B), new(T1, false, "e1"), A, announce: true, recompute: true).Outcome);
+        Assert.Equal(EntryOutcome.AlreadyApplied, CatalogEntryRules.Decide(Tombstone(T2, "e2"), new(T2, true, "e2"), null, announce: true, recompute: true).Outcome);
+    }
 }
