@@ -83,8 +83,8 @@ public static class ServiceDefaultsExtensions
                 }
             });
 
-        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier));
+        // ASP.NET Core adds the request's trace id to every ProblemDetails (as trace_id under the snake_case policy).
+        builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BackendUnavailableExceptionHandler>();
         // Every JSON the platform writes (bodies, records, objects) is snake_case, as in design.md §3.
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
