@@ -1,13 +1,12 @@
 using System.Text;
 using Axentra.Catalog.Domain;
-using Axentra.Catalog.Tests.Support;
 
 namespace Axentra.Catalog.Tests.Domain;
 
 /// <summary>docs/catalog.md shows the code's single definitions; these tests keep them from drifting apart.</summary>
 public sealed class CatalogDocTests
 {
-    private static readonly string Doc = File.ReadAllText(Path.Combine(Repository.Root, "docs", "catalog.md"));
+    private static readonly string Doc = File.ReadAllText(Path.Combine(Axentra.TestSupport.RepositoryRoot.Path, "docs", "catalog.md"));
 
     [Fact]
     public void The_documented_stripping_lists_are_the_codes()

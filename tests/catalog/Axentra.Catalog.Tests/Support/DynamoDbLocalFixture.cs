@@ -111,7 +111,7 @@ public sealed class DynamoDbLocalFixture : IAsyncLifetime
     {
         var directory = Environment.GetEnvironmentVariable("AXENTRA_DYNAMODB_LOCAL_DIR") is { Length: > 0 } configured
             ? configured
-            : Path.Combine(Repository.Root, ".tools", "node_modules", "amplify-dynamodb-simulator");
+            : Path.Combine(Axentra.TestSupport.RepositoryRoot.Path, ".tools", "node_modules", "amplify-dynamodb-simulator");
         var emulator = File.Exists(Path.Combine(directory, "DynamoDBLocal.jar")) ? directory : Path.Combine(directory, "emulator");
         if (!File.Exists(Path.Combine(emulator, "DynamoDBLocal.jar")))
         {
