@@ -87,6 +87,7 @@ public static class BuildingBlocksServiceCollectionExtensions
         services.AddSingleton<IStateStore>(sp => sp.GetRequiredService<SqliteStateStore>());
         services.AddSingleton(sp => new LocalPubSub(
             sp.GetRequiredService<EmbeddedDatabase>(), sp.GetRequiredService<TimeProvider>(), HandlersOf(sp)));
+        services.AddSingleton<ITransactionalOutbox, EmbeddedOutbox>();
         services.AddSingleton<LocalDeadLetters>();
         services.AddSingleton<IMessagePublisher>(sp => new TopicFileMirror(sp.GetRequiredService<LocalPubSub>(), dataDirectory, mirroredTopics));
         services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));

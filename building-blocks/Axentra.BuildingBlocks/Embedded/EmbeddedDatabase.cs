@@ -13,7 +13,9 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// <remarks>
 /// The writer is the host's throughput ceiling, so it does as little as it can per write: statements are prepared
 /// once and reused (<see cref="Prepared"/>), and WAL checkpoints run on a connection of their own instead of inside
-/// a commit (docs/performance.md). Neither changes what a completed write means.
+/// a commit (docs/performance.md). Neither changes what a completed write means. Reads reuse open connections
+/// from a pool of their own, each with its prepared statements too: parsing a statement costs more than running
+/// these one-row queries.
 /// </remarks>
 public sealed class EmbeddedDatabase : IAsyncDisposable
 {
@@ -30,6 +32,11 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
     private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
     private readonly WalCheckpointer _checkpointer;
+    private readonly System.Collections.Concurrent.ConcurrentBag<ReaderConnection> _readers = [];
+
+    /// <summary>The reader connection the current thread is inside <see cref="Read{T}"/> with (reads are synchronous).</summary>
+    [ThreadStatic]
+    private static ReaderConnection? t_reader;
 
     public EmbeddedDatabase(string path, bool synchronousFull, ILogger<EmbeddedDatabase> logger)
     {
@@ -59,26 +66,35 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// A command for <paramref name="sql"/> on the writer connection, prepared on first use and reused by every
-    /// later write: preparing a statement costs more than running these one-row statements. Call it only inside a
-    /// <see cref="WriteAsync{T}"/> operation, with the connection it was given; the parameters come back cleared.
-    /// The command belongs to the database: do not dispose it.
+    /// A command for <paramref name="sql"/> on <paramref name="connection"/>, prepared on first use and reused by every
+    /// later call on that connection. Call it only inside a <see cref="WriteAsync{T}"/> operation or a
+    /// <see cref="Read{T}"/> query, with the connection it was given; the parameters come back cleared. The command
+    /// belongs to the database: do not dispose it.
     /// </summary>
     public SqliteCommand Prepared(SqliteConnection connection, string sql)
     {
-        if (!ReferenceEquals(connection, _writer))
+        Dictionary<string, SqliteCommand> prepared;
+        if (ReferenceEquals(connection, _writer))
         {
-            throw new InvalidOperationException("Prepared commands exist only on the writer connection, inside WriteAsync.");
+            prepared = _prepared;
+        }
+        else if (t_reader is { } reader && ReferenceEquals(connection, reader.Connection))
+        {
+            prepared = reader.Prepared;
+        }
+        else
+        {
+            throw new InvalidOperationException("Prepared commands exist only on the connection given to WriteAsync or Read.");
         }
 
-        if (!_prepared.TryGetValue(sql, out var command))
+        if (!prepared.TryGetValue(sql, out var command))
         {
-            command = _writer.CreateCommand();
+            command = connection.CreateCommand();
             command.CommandText = sql;
-            _prepared.Add(sql, command);
+            prepared.Add(sql, command);
         }
 
-        command.Transaction = _transaction;
+        command.Transaction = ReferenceEquals(connection, _writer) ? _transaction : null;
         command.Parameters.Clear();
         return command;
     }
@@ -95,12 +111,32 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         return cancellationToken.CanBeCanceled ? op.Completion.WaitAsync(cancellationToken) : op.Completion;
     }
 
-    /// <summary>Runs a read on a pooled connection of its own (WAL readers never wait for the writer).</summary>
+    /// <summary>
+    /// Runs a read on a pooled connection of its own (WAL readers never wait for the writer). The query may use
+    /// <see cref="Prepared"/> on that connection; it must not keep the connection or a reader after it returns.
+    /// </summary>
     public T Read<T>(Func<SqliteConnection, T> query)
     {
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return query(connection);
+        if (t_reader is not null)
+        {
+            throw new InvalidOperationException("Read does not nest.");
+        }
+
+        if (!_readers.TryTake(out var reader))
+        {
+            reader = new ReaderConnection(_connectionString);
+        }
+
+        t_reader = reader;
+        try
+        {
+            return query(reader.Connection);
+        }
+        finally
+        {
+            t_reader = null;
+            _readers.Add(reader);
+        }
     }
 
     private async Task RunWriterAsync()
@@ -164,7 +200,36 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         }
 
         await _writer.DisposeAsync().ConfigureAwait(false);
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+
         SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary>An open read connection with the statements prepared on it.</summary>
+    private sealed class ReaderConnection : IDisposable
+    {
+        public ReaderConnection(string connectionString)
+        {
+            Connection = new SqliteConnection(connectionString);
+            Connection.Open();
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public Dictionary<string, SqliteCommand> Prepared { get; } = new(StringComparer.Ordinal);
+
+        public void Dispose()
+        {
+            foreach (var command in Prepared.Values)
+            {
+                command.Dispose();
+            }
+
+            Connection.Dispose();
+        }
     }
 
     private interface IWriteOperation

@@ -29,7 +29,7 @@ public sealed class LocalPubSub : IMessagePublisher
             .ToDictionary(g => g.Key, g => g.Select(h => h.Subscriber).Distinct(StringComparer.Ordinal).ToArray(), StringComparer.Ordinal));
     }
 
-    private Dictionary<string, string[]> _subscribersByTopic => _subscriptions.Value;
+    private Dictionary<string, string[]> SubscribersByTopic => _subscriptions.Value;
 
     /// <summary>Raised after a publish commits, so dispatchers wake without polling.</summary>
     public event Action<string>? Published;
@@ -37,7 +37,7 @@ public sealed class LocalPubSub : IMessagePublisher
     /// <summary>Wakes the dispatchers of redriven dead letters (all subscribers when null).</summary>
     internal void NotifyRedriven(string? subscriber)
     {
-        foreach (var name in _subscribersByTopic.Values.SelectMany(s => s).Distinct(StringComparer.Ordinal))
+        foreach (var name in SubscribersByTopic.Values.SelectMany(s => s).Distinct(StringComparer.Ordinal))
         {
             if (subscriber is null || subscriber == name)
             {
@@ -48,34 +48,46 @@ public sealed class LocalPubSub : IMessagePublisher
 
     public async ValueTask PublishAsync(string topic, ReadOnlyMemory<byte> jsonMessage, CancellationToken cancellationToken)
     {
-        if (!_subscribersByTopic.TryGetValue(topic, out var subscribers) || subscribers.Length == 0)
+        if (SubscribersOf(topic) is not { } subscribers)
         {
             return; // like a broker topic nobody subscribes to; mirrors (e.g. the KB-refresh file) still see it
         }
 
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var body = jsonMessage.ToArray();
-        await _database.WriteAsync(connection =>
+        await _database.WriteAsync(connection => Insert(connection, topic, body, subscribers, now), cancellationToken).ConfigureAwait(false);
+        NotifyPublished(subscribers);
+    }
+
+    /// <summary>The subscribers of <paramref name="topic"/>; null when it has none.</summary>
+    internal string[]? SubscribersOf(string topic) =>
+        SubscribersByTopic.TryGetValue(topic, out var subscribers) && subscribers.Length > 0 ? subscribers : null;
+
+    /// <summary>Stores a message and one pending delivery per subscriber, inside a write the caller runs.</summary>
+    internal long Insert(SqliteConnection connection, string topic, byte[] body, string[] subscribers, long now)
+    {
+        var insert = _database.Prepared(connection, "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now) RETURNING id");
+        insert.Parameters.AddWithValue("$topic", topic);
+        insert.Parameters.AddWithValue("$body", body);
+        insert.Parameters.AddWithValue("$now", now);
+        var id = (long)insert.ExecuteScalar()!;
+
+        var delivery = _database.Prepared(connection, "INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ($subscriber, $id, $now)");
+        var subscriberParameter = delivery.Parameters.Add("$subscriber", SqliteType.Text);
+        delivery.Parameters.AddWithValue("$id", id);
+        delivery.Parameters.AddWithValue("$now", now);
+        foreach (var subscriber in subscribers)
         {
-            var insert = _database.Prepared(connection, "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now) RETURNING id");
-            insert.Parameters.AddWithValue("$topic", topic);
-            insert.Parameters.AddWithValue("$body", body);
-            insert.Parameters.AddWithValue("$now", now);
-            var id = (long)insert.ExecuteScalar()!;
+            subscriberParameter.Value = subscriber;
+            delivery.ExecuteNonQuery();
+        }
 
-            var delivery = _database.Prepared(connection, "INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ($subscriber, $id, $now)");
-            var subscriberParameter = delivery.Parameters.Add("$subscriber", SqliteType.Text);
-            delivery.Parameters.AddWithValue("$id", id);
-            delivery.Parameters.AddWithValue("$now", now);
-            foreach (var subscriber in subscribers)
-            {
-                subscriberParameter.Value = subscriber;
-                delivery.ExecuteNonQuery();
-            }
+        return id;
+    }
 
-            return id;
-        }, cancellationToken).ConfigureAwait(false);
-
+    /// <summary>Wakes the subscribers' dispatchers once the write holding their deliveries has committed.</summary>
+    internal void NotifyPublished(string[] subscribers)
+    {
         foreach (var subscriber in subscribers)
         {
             Published?.Invoke(subscriber);

@@ -100,13 +100,12 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         return _database.Read(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = """
+            var command = _database.Prepared(connection, """
                 SELECT d.message_id, d.attempts, m.body FROM queue_deliveries d
                 JOIN queue_messages m ON m.id = d.message_id
                 WHERE d.subscriber = $subscriber AND d.state = 0 AND d.next_attempt_at <= $now
                 ORDER BY d.message_id LIMIT $limit
-                """;
+                """);
             command.Parameters.AddWithValue("$subscriber", subscriber);
             command.Parameters.AddWithValue("$now", now);
             command.Parameters.AddWithValue("$limit", _options.BatchSize);
@@ -126,8 +125,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var next = _database.Read(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT MIN(next_attempt_at) FROM queue_deliveries WHERE subscriber = $subscriber AND state = 0";
+            var command = _database.Prepared(connection, "SELECT MIN(next_attempt_at) FROM queue_deliveries WHERE subscriber = $subscriber AND state = 0");
             command.Parameters.AddWithValue("$subscriber", subscriber);
             var value = command.ExecuteScalar();
             return value is long l ? l : (long?)null;

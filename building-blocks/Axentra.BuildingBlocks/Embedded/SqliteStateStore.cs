@@ -14,8 +14,7 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var now = Now();
         var entry = database.Read(connection =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT value, etag FROM state WHERE key = $key AND (expires_at IS NULL OR expires_at > $now)";
+            var command = database.Prepared(connection, "SELECT value, etag FROM state WHERE key = $key AND (expires_at IS NULL OR expires_at > $now)");
             command.Parameters.AddWithValue("$key", key);
             command.Parameters.AddWithValue("$now", now);
             using var reader = command.ExecuteReader();
@@ -29,27 +28,8 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var now = Now();
         var expiresAt = ExpiresAt(now, timeToLive);
         var bytes = value.ToArray();
-        var changed = await database.WriteAsync(connection =>
-        {
-            var command = database.Prepared(connection, etag is null
-                ? """
-                  INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
-                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
-                  WHERE state.expires_at IS NOT NULL AND state.expires_at <= $now
-                  """
-                : """
-                  UPDATE state SET value = $value, etag = $newEtag, expires_at = $expiresAt
-                  WHERE key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now)
-                  """);
-            Bind(command, key, bytes, expiresAt, now);
-            if (etag is not null)
-            {
-                command.Parameters.AddWithValue("$etag", etag);
-            }
-
-            return command.ExecuteNonQuery();
-        }, cancellationToken).ConfigureAwait(false);
-        return changed == 1 ? SaveOutcome.Saved : SaveOutcome.Conflict;
+        var saved = await database.WriteAsync(connection => TrySave(connection, key, bytes, etag, expiresAt, now), cancellationToken).ConfigureAwait(false);
+        return saved ? SaveOutcome.Saved : SaveOutcome.Conflict;
     }
 
     public async ValueTask SaveAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? timeToLive, CancellationToken cancellationToken)
@@ -59,13 +39,42 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var bytes = value.ToArray();
         await database.WriteAsync(connection =>
         {
-            var command = database.Prepared(connection, """
-                INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
-                ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
-                """);
-            Bind(command, key, bytes, expiresAt, now);
-            return command.ExecuteNonQuery();
+            Save(connection, key, bytes, expiresAt, now);
+            return true;
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The conditional write of <see cref="TrySaveAsync"/>, inside a write the caller runs.</summary>
+    internal bool TrySave(SqliteConnection connection, string key, byte[] value, string? etag, long? expiresAt, long now)
+    {
+        var command = database.Prepared(connection, etag is null
+            ? """
+              INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
+              ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
+              WHERE state.expires_at IS NOT NULL AND state.expires_at <= $now
+              """
+            : """
+              UPDATE state SET value = $value, etag = $newEtag, expires_at = $expiresAt
+              WHERE key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now)
+              """);
+        Bind(command, key, value, expiresAt, now);
+        if (etag is not null)
+        {
+            command.Parameters.AddWithValue("$etag", etag);
+        }
+
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>The unconditional write of <see cref="SaveAsync"/>, inside a write the caller runs.</summary>
+    internal void Save(SqliteConnection connection, string key, byte[] value, long? expiresAt, long now)
+    {
+        var command = database.Prepared(connection, """
+            INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
+            """);
+        Bind(command, key, value, expiresAt, now);
+        command.ExecuteNonQuery();
     }
 
     public async ValueTask<bool> TryDeleteAsync(string key, string? etag, CancellationToken cancellationToken)
@@ -102,8 +111,8 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         command.Parameters.AddWithValue("$now", now);
     }
 
-    private long Now() => timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+    internal long Now() => timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static long? ExpiresAt(long now, TimeSpan? timeToLive) =>
+    internal static long? ExpiresAt(long now, TimeSpan? timeToLive) =>
         timeToLive is { } ttl ? now + (long)ttl.TotalMilliseconds : null;
 }

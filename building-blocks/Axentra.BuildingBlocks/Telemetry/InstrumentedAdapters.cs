@@ -16,12 +16,20 @@ public static class InstrumentedAdapters
     internal const string Ok = "ok";
     internal const string Error = "error";
 
-    /// <summary>Wraps the registered <see cref="IStateStore"/>, <see cref="IMessagePublisher"/> and <see cref="IObjectBuckets"/>.</summary>
+    /// <summary>
+    /// Wraps the registered <see cref="IStateStore"/>, <see cref="IMessagePublisher"/> and <see cref="IObjectBuckets"/>,
+    /// and the <see cref="ITransactionalOutbox"/> where there is one.
+    /// </summary>
     internal static IServiceCollection AddAdapterInstrumentation(this IServiceCollection services)
     {
         services.AddSingleton<AdapterMetrics>();
         Decorate<IStateStore>(services, (sp, inner) => new InstrumentedStateStore(inner, sp.GetRequiredService<AdapterMetrics>()));
         Decorate<IMessagePublisher>(services, (sp, inner) => new InstrumentedPublisher(inner, sp.GetRequiredService<AdapterMetrics>()));
+        if (services.Any(d => d.ServiceType == typeof(ITransactionalOutbox)))
+        {
+            Decorate<ITransactionalOutbox>(services, (sp, inner) => new InstrumentedOutbox(inner, sp.GetRequiredService<AdapterMetrics>()));
+        }
+
         Decorate<IObjectBuckets>(services, (sp, inner) => new InstrumentedBuckets(inner, sp.GetRequiredService<AdapterMetrics>()));
         return services;
     }
@@ -121,6 +129,36 @@ public static class InstrumentedAdapters
             catch (Exception ex)
             {
                 metrics.Publish(topic, Error, started);
+                activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>An outbox commit counts as the first write (or conditional save) it is guarded by, and as a publish.</summary>
+    internal sealed class InstrumentedOutbox(ITransactionalOutbox inner, AdapterMetrics metrics) : ITransactionalOutbox
+    {
+        public async ValueTask<SaveOutcome> TryCommitAsync(OutboxCommit commit, CancellationToken cancellationToken)
+        {
+            using var activity = AdapterMetrics.ActivitySource.StartActivity($"publish {commit.Topic}", ActivityKind.Producer);
+            activity?.SetTag("messaging.destination.name", commit.Topic);
+            var started = Stopwatch.GetTimestamp();
+            var operation = commit.ETag is null ? "first_write" : "conditional_save";
+            try
+            {
+                var outcome = await inner.TryCommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                metrics.State(operation, outcome == SaveOutcome.Saved ? Ok : "conflict", started);
+                if (outcome == SaveOutcome.Saved)
+                {
+                    metrics.Publish(commit.Topic, Ok, started);
+                }
+
+                return outcome;
+            }
+            catch (Exception ex)
+            {
+                metrics.State(operation, Error, started);
+                metrics.Publish(commit.Topic, Error, started);
                 activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
                 throw;
             }

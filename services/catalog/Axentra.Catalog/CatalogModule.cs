@@ -77,7 +77,7 @@ internal sealed partial class ValidationStartupReport(ISourceOfTruth sourceOfTru
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Catalog validation: Ben's tables are not configured (no Catalog:Validation:ServiceUrl); stores and products are validated against our own buckets only")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catalog validation: Ben's tables are not configured (no Catalog:Validation:ServiceUrl); stores and products are validated against our own buckets only, and an event's misses are counted and recorded on the event, not logged per event")]
     private partial void LogFallbackOnly();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Catalog validation: Ben's tables {StoresTable} and {ProductsTable} at {Endpoint}, falling back to our buckets")]

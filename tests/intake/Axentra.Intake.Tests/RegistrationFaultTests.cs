@@ -28,24 +28,52 @@ public sealed class RegistrationFaultTests : IDisposable
     [Fact]
     public async Task A_publish_failure_after_the_claim_is_a_503_and_the_retry_is_processed_not_called_a_duplicate()
     {
+        // Step by step, as on Dapr: the claim is written, then the publish fails.
+        using var stepwise = new StandaloneApp(transactionalOutbox: false);
+        using var client = stepwise.CreateClient();
         const string body = """{"event_type":"new_store","store_id":"s-fault","store_domain":"fault.example"}""";
-        _app.Publisher.FailNext(1);
-        var failed = await _client.SendAsync(StandaloneApp.Webhook(body), Ct);
+        stepwise.Publisher.FailNext(1);
+        var failed = await client.SendAsync(StandaloneApp.Webhook(body), Ct);
         var problem = await WebhookEndpointTests.AssertProblem(failed, HttpStatusCode.ServiceUnavailable);
         Assert.True(failed.Headers.Contains("Retry-After"));
-        Assert.Equal(0, _app.Publisher.Published);
+        Assert.Equal(0, stepwise.Publisher.Published);
         var firstAttempt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         await Task.Delay(TimeSpan.FromSeconds(1.1), Ct);
-        var retry = await _client.SendAsync(StandaloneApp.Webhook(body), Ct);
+        var retry = await client.SendAsync(StandaloneApp.Webhook(body), Ct);
         Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
-        Assert.Equal(1, _app.Publisher.Published);
+        Assert.Equal(1, stepwise.Publisher.Published);
 
         // The retry took the released claim over and kept its identity: the event id carries the first receipt.
         var eventId = await EventIdOf(retry);
         Assert.InRange(long.Parse(eventId.Split('-')[1], System.Globalization.CultureInfo.InvariantCulture), firstAttempt - 1, firstAttempt);
-        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(StandaloneApp.Webhook(body), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(StandaloneApp.Webhook(body), Ct)).StatusCode);
         _ = problem;
+    }
+
+    [Fact]
+    public async Task A_failed_outbox_commit_is_a_503_that_leaves_nothing_behind_and_the_retry_is_a_first_delivery()
+    {
+        const string body = """{"event_type":"new_store","store_id":"s-commit","store_domain":"commit.example"}""";
+        var (webhook, _) = WebhookClassifier.Classify(Encoding.UTF8.GetBytes(body), webhookId: null);
+        _app.Publisher.FailNext(1);
+        var failed = await _client.SendAsync(StandaloneApp.Webhook(body), Ct);
+        await WebhookEndpointTests.AssertProblem(failed, HttpStatusCode.ServiceUnavailable);
+        Assert.True(failed.Headers.Contains("Retry-After"));
+
+        // Claim, registry and message are one commit: none of them exists.
+        var state = _app.Services.GetRequiredService<IStateStore>();
+        Assert.Null(await state.GetAsync(DedupeClaim.KeyOf(webhook!.DedupeKey), Ct));
+        Assert.Equal(0, _app.Publisher.Published);
+
+        var retry = await _client.SendAsync(StandaloneApp.Webhook(body), Ct);
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal(1, _app.Publisher.Published);
+        var eventId = await EventIdOf(retry);
+        Assert.NotNull(await state.GetAsync(Contracts.RegistryKeys.Event(eventId), Ct));
+        var claim = await state.GetJsonAsync(DedupeClaim.KeyOf(webhook.DedupeKey), IntakeJsonContext.Default.DedupeClaim, Ct);
+        Assert.Equal(DedupeClaim.Accepted, claim!.Value.Value.State);
+        Assert.Equal(HttpStatusCode.OK, (await _client.SendAsync(StandaloneApp.Webhook(body), Ct)).StatusCode);
     }
 
     [Fact]

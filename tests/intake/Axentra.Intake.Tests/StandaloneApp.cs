@@ -1,17 +1,20 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.State;
 using Axentra.Intake.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Axentra.Intake.Tests;
 
 /// <summary>
 /// The real standalone host (intake on the embedded SQLite adapters) in-process, on a temporary data
-/// directory, with one credential of every scheme configured.
+/// directory, with one credential of every scheme configured. With <c>transactionalOutbox: false</c> intake
+/// registers through the state store and the publisher step by step, as it does on Dapr.
 /// </summary>
 public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
 {
@@ -25,9 +28,11 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
     public static readonly string RotatedSigningSecret = "whsec_" + Convert.ToBase64String(Encoding.ASCII.GetBytes("the-next-signing-secret-in-rotation"));
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly bool _transactionalOutbox;
 
-    public StandaloneApp(Dictionary<string, string?>? settings = null)
+    public StandaloneApp(Dictionary<string, string?>? settings = null, bool transactionalOutbox = true)
     {
+        _transactionalOutbox = transactionalOutbox;
         DataDirectory = Directory.CreateTempSubdirectory("axentra-intake-tests-").FullName;
         _settings = new Dictionary<string, string?>
         {
@@ -61,7 +66,18 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services => services.Decorate<IMessagePublisher>(inner => Publisher.Wrapping(inner)));
+        builder.ConfigureTestServices(services =>
+        {
+            services.Decorate<IMessagePublisher>(inner => Publisher.Wrapping(inner));
+            if (_transactionalOutbox)
+            {
+                services.Decorate<ITransactionalOutbox>(inner => Publisher.Wrapping(inner));
+            }
+            else
+            {
+                services.RemoveAll<ITransactionalOutbox>();
+            }
+        });
     }
 
     public static HttpRequestMessage Webhook(string json, string? apiKey = ApiKey, string contentType = "application/json")
@@ -106,12 +122,14 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
 }
 
 /// <summary>
-/// A publisher decorator at the port boundary: counts what intake published on <c>webhook-events</c>, fails those
-/// publishes on demand. Other topics (catalog's KB refresh) pass through untouched.
+/// Decorators at the port boundary: count what intake published on <c>webhook-events</c>, and fail those
+/// publishes on demand (through the publisher, or the outbox commit that holds them: the commit then never
+/// happens). Other topics (catalog's KB refresh) pass through untouched.
 /// </summary>
 public sealed class FaultInjectingPublisher
 {
     private IMessagePublisher? _inner;
+    private ITransactionalOutbox? _innerOutbox;
     private int _failures;
     private int _published;
 
@@ -123,6 +141,31 @@ public sealed class FaultInjectingPublisher
     {
         _inner = inner;
         return new Decorator(this);
+    }
+
+    public ITransactionalOutbox Wrapping(ITransactionalOutbox inner)
+    {
+        _innerOutbox = inner;
+        return new OutboxDecorator(this);
+    }
+
+    private sealed class OutboxDecorator(FaultInjectingPublisher owner) : ITransactionalOutbox
+    {
+        public async ValueTask<SaveOutcome> TryCommitAsync(OutboxCommit commit, CancellationToken cancellationToken)
+        {
+            if (commit.Topic == Contracts.PlatformNames.Topics.WebhookEvents && Interlocked.Decrement(ref owner._failures) >= 0)
+            {
+                throw new BuildingBlocks.BackendUnavailableException("embedded database (injected)", "commit refused");
+            }
+
+            var outcome = await owner._innerOutbox!.TryCommitAsync(commit, cancellationToken);
+            if (commit.Topic == Contracts.PlatformNames.Topics.WebhookEvents && outcome == SaveOutcome.Saved)
+            {
+                Interlocked.Increment(ref owner._published);
+            }
+
+            return outcome;
+        }
     }
 
     private sealed class Decorator(FaultInjectingPublisher owner) : IMessagePublisher

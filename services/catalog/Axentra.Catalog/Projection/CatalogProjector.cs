@@ -164,7 +164,8 @@ public sealed partial class CatalogProjector(
         return DeliveryOutcome.Drop;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} ({EventType}) catalogued: {Summary}; {WarningCount} warnings")]
+    // Debug: one line per event is the registry's job (GET /events/{id} shows the same summary as the catalogued stage).
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Event {EventId} ({EventType}) catalogued: {Summary}; {WarningCount} warnings")]
     private partial void LogCatalogued(string eventId, string eventType, string summary, int warningCount);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId}: backend {Backend} unavailable on attempt {Attempt}; asking for redelivery")]

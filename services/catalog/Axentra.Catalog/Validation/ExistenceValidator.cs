@@ -13,7 +13,14 @@ namespace Axentra.Catalog.Validation;
 /// Our buckets as fallback: a store is known when the raw-audit bucket holds a <c>store_create</c> record for it
 /// (<c>{store_id}/store_create/…</c>, written with its metadata file by the audit service) or the processed bucket
 /// holds a store catalog for it; a product is known when the master catalog holds it. Both are checked before this
-/// event writes anything, so an event never vouches for itself.
+/// event writes anything, so an event never vouches for itself. What our buckets vouched for once stays true (audit
+/// records are immutable, masters are never removed), so it is remembered in memory (<see cref="KnownIds"/>): listing
+/// a store's catalog folder per event would cost more the bigger the store.
+/// <para>
+/// A miss is logged as a warning when Ben's tables were asked. When they are not configured (the standalone
+/// default) the startup report says so once, and per-event misses, which are then the norm for new products, are
+/// logged at Debug; both are counted (<c>axentra_catalog_validation_misses_total</c>) and recorded on the event.
+/// </para>
 /// </remarks>
 public sealed partial class ExistenceValidator(
     ISourceOfTruth sourceOfTruth, IObjectBuckets buckets, IOptions<CatalogBucketOptions> bucketOptions, ILogger<ExistenceValidator> logger,
@@ -21,6 +28,8 @@ public sealed partial class ExistenceValidator(
 {
     private readonly IObjectBucket _rawAudit = buckets.Open(bucketOptions.Value.RawAudit);
     private readonly IObjectBucket _processed = buckets.Open(bucketOptions.Value.Processed);
+    private readonly KnownIds _knownStores = new();
+    private readonly KnownIds _knownProducts = new();
 
     public async ValueTask<IReadOnlyList<string>> ValidateAsync(WebhookEnvelope envelope, CancellationToken cancellationToken)
     {
@@ -62,22 +71,44 @@ public sealed partial class ExistenceValidator(
             return $"{name} {id} is not in {table}; known from our {known}";
         }
 
-        metrics?.ValidationMiss(answer == SourceOfTruthAnswer.NotConsulted ? "none" : table, name, "missing");
+        if (answer == SourceOfTruthAnswer.NotConsulted)
+        {
+            metrics?.ValidationMiss("none", name, "missing");
+            LogMissingUnconsulted(name, id, table, eventId);
+            return $"{name} {id} not found in our buckets ({table}); processed anyway";
+        }
+
+        metrics?.ValidationMiss(table, name, "missing");
         LogMissing(name, id, table, eventId);
-        return answer == SourceOfTruthAnswer.NotConsulted
-            ? $"{name} {id} not found in our buckets ({table}); processed anyway"
-            : $"{name} {id} not found in {table} nor in our buckets; processed anyway";
+        return $"{name} {id} not found in {table} nor in our buckets; processed anyway";
     }
 
     private async ValueTask<string?> KnownInOurBucketsAsync(CatalogEntity entity, string id, CancellationToken cancellationToken)
     {
-        if (entity == CatalogEntity.Product)
+        var known = entity == CatalogEntity.Product ? _knownProducts : _knownStores;
+        if (known.SourceOf(id) is { } remembered)
         {
-            return await _processed.GetAsync(StorageKeys.MasterProduct(id), cancellationToken).ConfigureAwait(false) is not null
-                ? "master catalog"
-                : null;
+            return remembered;
         }
 
+        var source = entity == CatalogEntity.Product
+            ? await ProductSourceAsync(id, cancellationToken).ConfigureAwait(false)
+            : await StoreSourceAsync(id, cancellationToken).ConfigureAwait(false);
+        if (source is not null)
+        {
+            known.Remember(id, source);
+        }
+
+        return source;
+    }
+
+    private async ValueTask<string?> ProductSourceAsync(string id, CancellationToken cancellationToken) =>
+        await _processed.GetAsync(StorageKeys.MasterProduct(id), cancellationToken).ConfigureAwait(false) is not null
+            ? "master catalog"
+            : null;
+
+    private async ValueTask<string?> StoreSourceAsync(string id, CancellationToken cancellationToken)
+    {
         var audit = await _rawAudit.ListAsync($"{id}/{EventTypes.StoreCreate}/", null, 1, cancellationToken).ConfigureAwait(false);
         if (audit.Keys.Count > 0)
         {
@@ -88,9 +119,31 @@ public sealed partial class ExistenceValidator(
         return catalog.Keys.Count > 0 ? "store catalog" : null;
     }
 
+    /// <summary>Ids our buckets vouched for, with where; bounded (forgotten all at once when full, then relearnt).</summary>
+    private sealed class KnownIds
+    {
+        private const int Capacity = 100_000;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _sources = new(StringComparer.Ordinal);
+
+        public string? SourceOf(string id) => _sources.GetValueOrDefault(id);
+
+        public void Remember(string id, string source)
+        {
+            if (_sources.Count >= Capacity)
+            {
+                _sources.Clear();
+            }
+
+            _sources[id] = source;
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "The {Entity} {Id} of event {EventId} is not in {Table}; known from our {Source}")]
     private partial void LogFallback(string entity, string id, string table, string source, string eventId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The {Entity} {Id} of event {EventId} was found neither in {Table} nor in our buckets; processing continues")]
     private partial void LogMissing(string entity, string id, string table, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The {Entity} {Id} of event {EventId} is not in our buckets ({Table}); processing continues")]
+    private partial void LogMissingUnconsulted(string entity, string id, string table, string eventId);
 }

@@ -41,6 +41,13 @@ public abstract record RegistrationResult
 /// the claim over and reuses the identity. A delivery that died mid-way leaves a pending claim whose lease runs
 /// out; the next delivery takes it over the same way. A republish after such a failure carries the same
 /// event_id and audit key, and subscribers are idempotent, so the outcome is still exactly once.
+/// <para>
+/// Where the state store and the queue share a database (the standalone host registers an
+/// <see cref="ITransactionalOutbox"/>), the three steps are one commit instead: the claim is written already
+/// <c>accepted</c>, with the registry record, the payload-hash index and the message. A failed commit leaves
+/// nothing behind (the sender's retry is simply a first delivery); the claim rules above still decide between a
+/// new event, a duplicate and a takeover.
+/// </para>
 /// </remarks>
 public sealed partial class WebhookRegistrar(
     IStateStore state,
@@ -50,7 +57,8 @@ public sealed partial class WebhookRegistrar(
     DuplicateTally duplicates,
     IntakeMetrics metrics,
     TimeProvider timeProvider,
-    ILogger<WebhookRegistrar> logger)
+    ILogger<WebhookRegistrar> logger,
+    ITransactionalOutbox? outbox = null)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan MaxPollInterval = TimeSpan.FromMilliseconds(200);
@@ -127,9 +135,9 @@ public sealed partial class WebhookRegistrar(
                 Event = EventIdentity.Create(webhook, now),
             };
 
-            if (await TryClaimAsync(claimKey, claim, etag: null, cancellationToken).ConfigureAwait(false))
+            if (await TryRegisterAsync(claimKey, claim, etag: null, webhook, payload, cancellationToken).ConfigureAwait(false) is { } registered)
             {
-                return await CompleteAsync(claimKey, claim, webhook, payload, cancellationToken).ConfigureAwait(false);
+                return registered;
             }
 
             var current = await state.GetJsonAsync(claimKey, IntakeJsonContext.Default.DedupeClaim, cancellationToken).ConfigureAwait(false);
@@ -150,9 +158,9 @@ public sealed partial class WebhookRegistrar(
             {
                 // Past the dedupe window: an identical payload now is a new event (a price flip A→B→A must not be
                 // dropped), so replace the old claim, conditional on its ETag.
-                if (await TryClaimAsync(claimKey, claim, etag, cancellationToken).ConfigureAwait(false))
+                if (await TryRegisterAsync(claimKey, claim, etag, webhook, payload, cancellationToken).ConfigureAwait(false) is { } replaced)
                 {
-                    return await CompleteAsync(claimKey, claim, webhook, payload, cancellationToken).ConfigureAwait(false);
+                    return replaced;
                 }
 
                 continue;
@@ -168,10 +176,10 @@ public sealed partial class WebhookRegistrar(
             {
                 // The delivery that claimed it failed or died: take over, keeping its identity.
                 var takeover = claim with { Event = existing.Event, WindowEndsAt = existing.WindowEndsAt };
-                if (await TryClaimAsync(claimKey, takeover, etag, cancellationToken).ConfigureAwait(false))
+                if (await TryRegisterAsync(claimKey, takeover, etag, webhook, payload, cancellationToken).ConfigureAwait(false) is { } takenOver)
                 {
                     LogTakeover(existing.Event.EventId);
-                    return await CompleteAsync(claimKey, takeover, webhook, payload, cancellationToken).ConfigureAwait(false);
+                    return takenOver;
                 }
 
                 continue;
@@ -185,6 +193,39 @@ public sealed partial class WebhookRegistrar(
             await Task.Delay(poll, timeProvider, cancellationToken).ConfigureAwait(false);
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, MaxPollInterval.Ticks));
         }
+    }
+
+    /// <summary>Claims the event (first write, or over <paramref name="etag"/>) and registers it; null when the claim lost.</summary>
+    private async Task<RegistrationResult?> TryRegisterAsync(
+        string claimKey, DedupeClaim claim, string? etag, ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (outbox is null)
+        {
+            return await TryClaimAsync(claimKey, claim, etag, cancellationToken).ConfigureAwait(false)
+                ? await CompleteAsync(claimKey, claim, webhook, payload, cancellationToken).ConfigureAwait(false)
+                : null;
+        }
+
+        var identity = claim.Event;
+        using var scope = logger.BeginScope(new EventLogScope(identity.EventId, identity.StoreId, identity.EventType));
+        var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
+        var accepted = claim with { State = DedupeClaim.Accepted };
+        var outcome = await outbox.TryCommitAsync(
+            new OutboxCommit(
+                new StateWrite(claimKey, JsonSerializer.SerializeToUtf8Bytes(accepted, IntakeJsonContext.Default.DedupeClaim), StoredFor),
+                etag,
+                RegistryWrites(identity, webhook, routingTarget),
+                PlatformNames.Topics.WebhookEvents,
+                EnvelopeOf(identity, webhook, routingTarget, payload)),
+            cancellationToken).ConfigureAwait(false);
+        metrics.DedupeClaim(etag is null ? "first" : "replace", outcome == SaveOutcome.Saved);
+        if (outcome != SaveOutcome.Saved)
+        {
+            return null;
+        }
+
+        LogGeneratedIdsOf(identity, webhook);
+        return new RegistrationResult.Accepted(identity);
     }
 
     private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken)
@@ -203,47 +244,13 @@ public sealed partial class WebhookRegistrar(
         var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
         try
         {
-            var record = new RegistryRecord
+            foreach (var write in RegistryWrites(identity, webhook, routingTarget))
             {
-                EventId = identity.EventId,
-                PayloadHash = identity.PayloadHash,
-                ProcessingTimestamp = identity.ReceivedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                EventType = identity.EventType,
-                StoreId = identity.StoreId,
-                ProductId = identity.ProductId,
-                S3Key = identity.S3Key,
-                Status = RegistryStatus.Accepted,
-                RoutingTarget = routingTarget,
-                Ttl = (identity.ReceivedAt + RegistryKeys.Retention).ToUnixTimeSeconds(),
-                DedupeKey = webhook.DedupeKey,
-                GeneratedIds = webhook.GeneratedIds,
-            };
-            await state.SaveJsonAsync(RegistryKeys.Event(identity.EventId), record, ContractsJsonContext.Default.RegistryRecord, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
-            await state.SaveJsonAsync(
-                RegistryKeys.PayloadHash(identity.PayloadHash), new PayloadHashIndex(identity.PayloadHash, identity.EventId),
-                ContractsJsonContext.Default.PayloadHashIndex, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
+                await state.SaveAsync(write.Key, write.Value, write.TimeToLive, cancellationToken).ConfigureAwait(false);
+            }
 
-            var envelope = new WebhookEnvelope
-            {
-                EventId = identity.EventId,
-                PayloadHash = identity.PayloadHash,
-                EventType = identity.EventType,
-                StoreId = identity.StoreId,
-                ProductId = identity.ProductId,
-                S3Key = identity.S3Key,
-                ReceivedAt = identity.ReceivedAt,
-                DedupeKey = webhook.DedupeKey,
-                GeneratedIds = webhook.GeneratedIds,
-                RoutingTarget = routingTarget,
-                // The local queue has no headers to carry the trace to the subscribers; the envelope does.
-                TraceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null,
-                TraceState = System.Diagnostics.Activity.Current?.TraceStateString,
-                Payload = payload.ToArray(),
-            };
             await publisher.PublishAsync(
-                PlatformNames.Topics.WebhookEvents,
-                JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope),
-                cancellationToken).ConfigureAwait(false);
+                PlatformNames.Topics.WebhookEvents, EnvelopeOf(identity, webhook, routingTarget, payload), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
         {
@@ -263,12 +270,67 @@ public sealed partial class WebhookRegistrar(
             LogConfirmFailed(identity.EventId, ex);
         }
 
+        LogGeneratedIdsOf(identity, webhook);
+        return new RegistrationResult.Accepted(identity);
+    }
+
+    /// <summary>The event's registry record and its payload-hash index entry.</summary>
+    private static StateWrite[] RegistryWrites(EventIdentity identity, ClassifiedWebhook webhook, string? routingTarget)
+    {
+        var record = new RegistryRecord
+        {
+            EventId = identity.EventId,
+            PayloadHash = identity.PayloadHash,
+            ProcessingTimestamp = identity.ReceivedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            EventType = identity.EventType,
+            StoreId = identity.StoreId,
+            ProductId = identity.ProductId,
+            S3Key = identity.S3Key,
+            Status = RegistryStatus.Accepted,
+            RoutingTarget = routingTarget,
+            Ttl = (identity.ReceivedAt + RegistryKeys.Retention).ToUnixTimeSeconds(),
+            DedupeKey = webhook.DedupeKey,
+            GeneratedIds = webhook.GeneratedIds,
+        };
+        return
+        [
+            new(RegistryKeys.Event(identity.EventId), JsonSerializer.SerializeToUtf8Bytes(record, ContractsJsonContext.Default.RegistryRecord), RegistryKeys.Retention),
+            new(
+                RegistryKeys.PayloadHash(identity.PayloadHash),
+                JsonSerializer.SerializeToUtf8Bytes(new PayloadHashIndex(identity.PayloadHash, identity.EventId), ContractsJsonContext.Default.PayloadHashIndex),
+                RegistryKeys.Retention),
+        ];
+    }
+
+    /// <summary>The message published for the event: its identity, routing and the payload exactly as received.</summary>
+    private static byte[] EnvelopeOf(EventIdentity identity, ClassifiedWebhook webhook, string? routingTarget, ReadOnlyMemory<byte> payload)
+    {
+        var envelope = new WebhookEnvelope
+        {
+            EventId = identity.EventId,
+            PayloadHash = identity.PayloadHash,
+            EventType = identity.EventType,
+            StoreId = identity.StoreId,
+            ProductId = identity.ProductId,
+            S3Key = identity.S3Key,
+            ReceivedAt = identity.ReceivedAt,
+            DedupeKey = webhook.DedupeKey,
+            GeneratedIds = webhook.GeneratedIds,
+            RoutingTarget = routingTarget,
+            // The local queue has no headers to carry the trace to the subscribers; the envelope does.
+            TraceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null,
+            TraceState = System.Diagnostics.Activity.Current?.TraceStateString,
+            Payload = payload.ToArray(),
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope);
+    }
+
+    private void LogGeneratedIdsOf(EventIdentity identity, ClassifiedWebhook webhook)
+    {
         if (webhook.GeneratedIds.Count > 0)
         {
             LogGeneratedIds(identity.EventId, string.Join(",", webhook.GeneratedIds));
         }
-
-        return new RegistrationResult.Accepted(identity);
     }
 
     /// <summary>Ends our lease now so the sender's retry can take the claim over without waiting for it to expire.</summary>

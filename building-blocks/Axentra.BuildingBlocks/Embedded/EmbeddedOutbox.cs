@@ -1,0 +1,52 @@
+using Axentra.BuildingBlocks.State;
+
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>
+/// <see cref="ITransactionalOutbox"/> on the embedded database: the state rows, the queue message and its
+/// deliveries go into one write of the group commit, so they are durable together or not at all.
+/// </summary>
+public sealed class EmbeddedOutbox(EmbeddedDatabase database, SqliteStateStore state, LocalPubSub queue) : ITransactionalOutbox
+{
+    public async ValueTask<SaveOutcome> TryCommitAsync(OutboxCommit commit, CancellationToken cancellationToken)
+    {
+        var now = state.Now();
+        var condition = (commit.Condition.Key, Value: ArrayOf(commit.Condition.Value), ExpiresAt: SqliteStateStore.ExpiresAt(now, commit.Condition.TimeToLive));
+        var writes = commit.Writes.Select(w => (w.Key, Value: ArrayOf(w.Value), ExpiresAt: SqliteStateStore.ExpiresAt(now, w.TimeToLive))).ToArray();
+        var subscribers = queue.SubscribersOf(commit.Topic);
+        var message = ArrayOf(commit.Message);
+
+        var saved = await database.WriteAsync(connection =>
+        {
+            if (!state.TrySave(connection, condition.Key, condition.Value, commit.ETag, condition.ExpiresAt, now))
+            {
+                return false;
+            }
+
+            foreach (var write in writes)
+            {
+                state.Save(connection, write.Key, write.Value, write.ExpiresAt, now);
+            }
+
+            if (subscribers is not null)
+            {
+                queue.Insert(connection, commit.Topic, message, subscribers, now);
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (saved && subscribers is not null)
+        {
+            queue.NotifyPublished(subscribers);
+        }
+
+        return saved ? SaveOutcome.Saved : SaveOutcome.Conflict;
+    }
+
+    /// <summary>The bytes as an array for SQLite, without a copy when the memory already is a whole array.</summary>
+    private static byte[] ArrayOf(ReadOnlyMemory<byte> memory) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : memory.ToArray();
+}
