@@ -61,6 +61,11 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         // stays as a backstop at a much larger WAL, so the file stays bounded if the checkpointer falls behind.
         Execute(_writer, $"PRAGMA wal_autocheckpoint={WalCheckpointer.BackstopPages};");
         Execute(_writer, EmbeddedSchema.Sql);
+        if (EmbeddedSchema.Migrate(_writer))
+        {
+            logger.LogInformation("Embedded database {Path}: state table converted to the current layout", path);
+        }
+
         _checkpointer = new WalCheckpointer(_connectionString, logger);
         _writerLoop = Task.Run(RunWriterAsync);
     }

@@ -2,13 +2,19 @@ namespace Axentra.BuildingBlocks.Embedded;
 
 internal static class EmbeddedSchema
 {
+    /// <remarks>
+    /// <c>state</c> is an ordinary rowid table: its values (registry records, catalog entries with their content) are
+    /// often 1–3 KB, and a WITHOUT ROWID table keeps rows in an index b-tree that spills anything over about 1 KB to
+    /// overflow pages, which made every write touch several pages (docs/performance.md). <see cref="Migrate"/>
+    /// converts a database created with the earlier WITHOUT ROWID table.
+    /// </remarks>
     public const string Sql = """
         CREATE TABLE IF NOT EXISTS state (
             key        TEXT PRIMARY KEY,
             value      BLOB NOT NULL,
             etag       TEXT NOT NULL,
             expires_at INTEGER NULL
-        ) WITHOUT ROWID;
+        );
         CREATE INDEX IF NOT EXISTS state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
 
         CREATE TABLE IF NOT EXISTS queue_messages (
@@ -30,4 +36,34 @@ internal static class EmbeddedSchema
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS queue_due ON queue_deliveries (subscriber, state, next_attempt_at);
         """;
+
+    private const string StateToRowid = """
+        BEGIN IMMEDIATE;
+        CREATE TABLE state_rowid (
+            key        TEXT PRIMARY KEY,
+            value      BLOB NOT NULL,
+            etag       TEXT NOT NULL,
+            expires_at INTEGER NULL
+        );
+        INSERT INTO state_rowid (key, value, etag, expires_at) SELECT key, value, etag, expires_at FROM state;
+        DROP TABLE state;
+        ALTER TABLE state_rowid RENAME TO state;
+        CREATE INDEX state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
+        COMMIT;
+        """;
+
+    /// <summary>Brings a database created by an earlier version to <see cref="Sql"/>'s shape; true when it changed it.</summary>
+    public static bool Migrate(Microsoft.Data.Sqlite.SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'state'";
+        if (command.ExecuteScalar() is not string sql || !sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        command.CommandText = StateToRowid;
+        command.ExecuteNonQuery();
+        return true;
+    }
 }

@@ -46,7 +46,9 @@ public sealed class Program
     /// <summary>The three services on the embedded adapters: the same wiring for the server and the CLI commands.</summary>
     internal static (WebApplicationBuilder Builder, string DataDirectory) CreateBuilder(string[] args, bool provisionCredentials)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // No reload of appsettings on change: it would watch the content root (the caller's directory) recursively,
+        // and ./data, where every webhook writes files, is usually inside it (docs/performance.md).
+        var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
         var dataDirectory = Path.GetFullPath(builder.Configuration["Standalone:DataDir"] ?? "./data");
         Directory.CreateDirectory(dataDirectory);
         if (provisionCredentials)

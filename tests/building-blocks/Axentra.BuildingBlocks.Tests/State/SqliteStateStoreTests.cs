@@ -50,4 +50,39 @@ public sealed class SqliteStateStoreTests : StateStoreContract
 
         Assert.Equal(SaveOutcome.Saved, await Store.TrySaveAsync("claim", Bytes("c2"), null, null, Ct));
     }
+
+    [Fact]
+    public async Task A_database_with_the_earlier_without_rowid_state_table_is_converted_with_its_entries_and_etags()
+    {
+        await _database!.DisposeAsync();
+        _database = null;
+        var path = System.IO.Path.Combine(_directory.Path, "axentra.db");
+        File.Delete(path);
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL, etag TEXT NOT NULL, expires_at INTEGER NULL) WITHOUT ROWID;
+                CREATE INDEX state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
+                INSERT INTO state VALUES ('kept', X'6B657074', 'etag-1', NULL);
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        _database = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var store = new SqliteStateStore(_database, Clock);
+
+        var entry = await store.GetAsync("kept", Ct);
+        Assert.Equal(Bytes("kept"), entry!.Value.ToArray());
+        Assert.Equal(SaveOutcome.Saved, await store.TrySaveAsync("kept", Bytes("next"), entry.ETag, null, Ct));
+        Assert.Equal(SaveOutcome.Conflict, await store.TrySaveAsync("kept", Bytes("again"), null, null, Ct));
+        var sql = _database.Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'state'";
+            return (string)command.ExecuteScalar()!;
+        });
+        Assert.DoesNotContain("WITHOUT ROWID", sql, StringComparison.OrdinalIgnoreCase);
+    }
 }
