@@ -10,9 +10,7 @@ using Axentra.BuildingBlocks.Registry;
 using Axentra.Contracts;
 using Axentra.Intake.DeadLetters;
 using Axentra.TestSupport.Dapr;
-using Dapr.Client;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -27,53 +25,33 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
 {
     private const string ApiKey = "dapr-dl-sender-key";
     private const string OpsKey = "dapr-dl-ops-key";
-    private DaprSidecarStandIn _sidecar = null!;
-    private WebApplicationFactory<Program> _intake = null!;
-    private HttpClient _client = null!;
     private readonly Dictionary<string, ScriptedSubscriber> _subscribers = [];
     private readonly List<WebApplication> _apps = [];
+    private DaprIntake _intake = null!;
+
+    private DaprSidecarStandIn Sidecar => _intake.Sidecar;
+
+    private HttpClient Client => _intake.Client;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _sidecar = await DaprSidecarStandIn.StartAsync(new DaprSidecarStandInOptions
-        {
-            AppId = PlatformNames.AppIds.Intake,
-            StateStores = [PlatformNames.Components.RegistryStateStore],
-            PubSubs = [PlatformNames.Components.PubSub],
-        }, Ct);
+        _intake = await DaprIntake.StartAsync(new Dictionary<string, string> { ["Intake:Auth:ApiKeys:0"] = ApiKey, ["Ops:Auth:ApiKeys:0"] = OpsKey }, Ct);
         foreach (var app in PlatformNames.AppIds.WebhookEventSubscribers)
         {
             _subscribers[app] = new ScriptedSubscriber(app);
-            _sidecar.AddApp(app, await StartSubscriberAppAsync(_subscribers[app]));
+            Sidecar.AddApp(app, await StartSubscriberAppAsync(_subscribers[app]));
         }
-
-        _intake = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("Intake:Auth:ApiKeys:0", ApiKey);
-            builder.UseSetting("Ops:Auth:ApiKeys:0", OpsKey);
-            builder.UseSetting("Intake:RateLimit:PermitsPerSecond", "0");
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.ConfigureTestServices(services =>
-            {
-                services.AddSingleton<DaprClient>(_sidecar.Client);
-                services.AddHttpClient(DaprDirectDelivery.HttpClientName).ConfigurePrimaryHttpMessageHandler(_sidecar.CreateHttpHandler);
-            });
-        });
-        _client = _intake.CreateClient();
     }
 
     public async ValueTask DisposeAsync()
     {
-        _client.Dispose();
         await _intake.DisposeAsync();
         foreach (var app in _apps)
         {
             await app.DisposeAsync();
         }
-
-        await _sidecar.DisposeAsync();
     }
 
     [Fact]
@@ -104,7 +82,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     public async Task A_dropped_message_keeps_the_reason_and_attempts_its_subscriber_recorded()
     {
         var envelope = await AcceptAsync("store-dl-drop");
-        var registry = _intake.Services.GetRequiredService<EventRegistry>();
+        var registry = _intake.App.Services.GetRequiredService<EventRegistry>();
         await registry.ReportStageAsync(new StageRecord
         {
             EventId = envelope.EventId,
@@ -130,7 +108,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope)));
 
         Assert.Single(await ListAsync());
-        Assert.Single(_sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("dead-letter:", StringComparison.Ordinal));
+        Assert.Single(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("dead-letter:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -151,13 +129,13 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         var received = JsonSerializer.Deserialize(receivedBody, ContractsJsonContext.Default.WebhookEnvelope)!;
         Assert.Equal(envelope.EventId, received.EventId);
         Assert.Equal(envelope.Payload, received.Payload);
-        var invocation = Assert.Single(_sidecar.Invocations);
+        var invocation = Assert.Single(Sidecar.Invocations);
         Assert.Equal((PlatformNames.AppIds.Catalog, "POST", DaprSubscriberEndpoints.RouteOf(PlatformNames.Topics.WebhookEvents, PlatformNames.AppIds.Catalog)),
             (invocation.AppId, invocation.HttpMethod, invocation.PathAndQuery));
         Assert.Equal(PlatformNames.AppIds.Intake, invocation.Headers["dapr-caller-app-id"]);
 
         Assert.Empty(await ListAsync());
-        Assert.DoesNotContain(_sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("dead-letter:", StringComparison.Ordinal));
+        Assert.DoesNotContain(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("dead-letter:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -205,7 +183,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/catalog/a%2F..%2Fb/redrive"), HttpStatusCode.BadRequest);
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Get, "/admin/dead-letters?subscriber=..%2Fx"), HttpStatusCode.BadRequest);
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/redrive?subscriber=a%20b"), HttpStatusCode.BadRequest);
-        Assert.Empty(_sidecar.Invocations);
+        Assert.Empty(Sidecar.Invocations);
     }
 
     [Theory]
@@ -219,14 +197,14 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
             await WebhookEndpointTests.AssertProblem(await OpsAsync(method, path, key), HttpStatusCode.Unauthorized);
         }
 
-        Assert.Empty(_sidecar.Invocations);
+        Assert.Empty(Sidecar.Invocations);
         Assert.Single(await ListAsync());
     }
 
     [Fact]
     public async Task Programmatic_subscriptions_list_the_dead_letter_topics_without_a_dead_letter_topic_of_their_own()
     {
-        var subscriptions = JsonNode.Parse(await _client.GetStringAsync("/dapr/subscribe", Ct))!.AsArray();
+        var subscriptions = JsonNode.Parse(await Client.GetStringAsync("/dapr/subscribe", Ct))!.AsArray();
         foreach (var app in PlatformNames.AppIds.WebhookEventSubscribers)
         {
             var topic = PlatformNames.Topics.DeadLetterOf(app);
@@ -242,17 +220,17 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     public async Task A_webhook_posted_as_a_cloudevent_is_still_refused_not_unwrapped()
     {
         var cloudEvent = new JsonObject { ["specversion"] = "1.0", ["id"] = "x", ["data"] = new JsonObject { ["store_id"] = "s-ce" } };
-        var response = await _client.SendAsync(Webhook(cloudEvent.ToJsonString(), "application/cloudevents+json"), Ct);
+        var response = await Client.SendAsync(Webhook(cloudEvent.ToJsonString(), "application/cloudevents+json"), Ct);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 
     /// <summary>Posts a webhook and returns the envelope intake published for it.</summary>
     private async Task<WebhookEnvelope> AcceptAsync(string storeId)
     {
-        var response = await _client.SendAsync(Webhook($$"""{"event_type":"new_store","store_id":"{{storeId}}","store_domain":"{{storeId}}.example"}"""), Ct);
+        var response = await Client.SendAsync(Webhook($$"""{"event_type":"new_store","store_id":"{{storeId}}","store_domain":"{{storeId}}.example"}"""), Ct);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var eventId = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString();
-        return _sidecar.Published
+        return Sidecar.Published
             .Where(m => m.Topic == PlatformNames.Topics.WebhookEvents)
             .Select(m => JsonSerializer.Deserialize(m.Data, ContractsJsonContext.Default.WebhookEnvelope)!)
             .Single(e => e.EventId == eventId);
@@ -277,7 +255,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         {
             Content = new StringContent(cloudEvent.ToJsonString(), Encoding.UTF8, "application/cloudevents+json"),
         };
-        var response = await _client.SendAsync(request, Ct);
+        var response = await Client.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("SUCCESS", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
     }
@@ -299,7 +277,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
             request.Headers.Add("x-api-key", key);
         }
 
-        return _client.SendAsync(request, Ct);
+        return Client.SendAsync(request, Ct);
     }
 
     private static HttpRequestMessage Webhook(string json, string contentType = "application/json") => StandaloneApp.Webhook(json, ApiKey, contentType);
