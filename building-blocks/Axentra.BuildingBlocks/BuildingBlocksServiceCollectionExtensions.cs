@@ -48,6 +48,8 @@ public static class BuildingBlocksServiceCollectionExtensions
             };
             return new DaprObjectBuckets(sp.GetRequiredService<DaprClient>(), bindings);
         });
+        services.AddHttpClient(DaprDirectDelivery.HttpClientName, client => client.BaseAddress = DaprDirectDelivery.SidecarHttpEndpoint(configuration));
+        services.AddSingleton<IDirectDelivery, DaprDirectDelivery>();
         services.AddSingleton<DeliveryTelemetry>();
         services.AddAdapterInstrumentation();
         return services;
@@ -89,6 +91,7 @@ public static class BuildingBlocksServiceCollectionExtensions
             sp.GetRequiredService<EmbeddedDatabase>(), sp.GetRequiredService<TimeProvider>(), HandlersOf(sp)));
         services.AddSingleton<ITransactionalOutbox, EmbeddedOutbox>();
         services.AddSingleton<LocalDeadLetters>();
+        services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<LocalDeadLetters>());
         services.AddSingleton<IMessagePublisher>(sp => new TopicFileMirror(sp.GetRequiredService<LocalPubSub>(), dataDirectory, mirroredTopics));
         services.AddSingleton<IObjectBuckets>(new FileObjectBuckets(dataDirectory, syncWrites));
         services.AddSingleton<Registry.EventRegistry>();

@@ -10,4 +10,6 @@ namespace Axentra.Contracts;
 [JsonSerializable(typeof(RegistryRecord))]
 [JsonSerializable(typeof(StageRecord))]
 [JsonSerializable(typeof(PayloadHashIndex))]
+[JsonSerializable(typeof(DeadLetterRecord))]
+[JsonSerializable(typeof(DeadLetterIndex))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

@@ -11,6 +11,12 @@ public static class PlatformNames
         public const string Intake = "intake";
         public const string Audit = "audit";
         public const string Catalog = "catalog";
+
+        /// <summary>
+        /// The subscribers of <see cref="Topics.WebhookEvents"/>, each with its own dead-letter topic
+        /// (<see cref="Topics.DeadLetterOf"/>), which <see cref="Intake"/> subscribes to.
+        /// </summary>
+        public static readonly IReadOnlyList<string> WebhookEventSubscribers = [Audit, Catalog];
     }
 
     public static class Components

@@ -67,6 +67,15 @@ public static class RegistryKeys
 
     public static string PayloadHash(string payloadHash) => $"payload-hash:{payloadHash}";
 
+    /// <summary>A dead letter of one subscriber (distributed mode), kept by intake until a redrive succeeds.</summary>
+    public static string DeadLetter(string subscriber, string messageId) => $"dead-letter:{subscriber}:{messageId}";
+
+    /// <summary>
+    /// The message ids of one subscriber's dead letters, oldest first: Dapr state has no listing, so intake keeps
+    /// this one bounded item beside the records and changes it only with ETag-guarded writes.
+    /// </summary>
+    public static string DeadLetterIndex(string subscriber) => $"dead-letters:{subscriber}";
+
     /// <summary>7 years, the HIPAA retention the registry and the audit trail keep.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(7 * 365 + 2);
 }

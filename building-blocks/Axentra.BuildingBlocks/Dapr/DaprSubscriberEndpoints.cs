@@ -10,9 +10,11 @@ namespace Axentra.BuildingBlocks.Dapr;
 
 /// <summary>
 /// Exposes each <see cref="IMessageHandler"/> as a Dapr programmatic subscription (listed on
-/// <c>GET /dapr/subscribe</c>) with a dead-letter topic per subscriber, and answers Dapr in its own terms:
-/// 200 with <c>{"status":"SUCCESS"|"RETRY"|"DROP"}</c>. <c>UseCloudEvents()</c> must run first so the body is
-/// the CloudEvent's <c>data</c>.
+/// <c>GET /dapr/subscribe</c>) with a dead-letter topic per subscriber of <c>webhook-events</c>, and answers Dapr in
+/// its own terms: 200 with <c>{"status":"SUCCESS"|"RETRY"|"DROP"}</c>. <c>UseCloudEvents()</c> (or
+/// <see cref="UseDaprSubscriptionCloudEvents"/>) must run first so the body is the CloudEvent's <c>data</c>.
+/// The same route and answer serve a redrive (<see cref="DaprDirectDelivery"/>): the envelope as
+/// <c>application/json</c> with the message id in a <c>ce-id</c> header.
 /// </summary>
 /// <remarks>
 /// The deployments subscribe declaratively (dapr.io/v2alpha1 Subscription objects in components/ and the chart),
@@ -21,7 +23,30 @@ namespace Axentra.BuildingBlocks.Dapr;
 /// </remarks>
 public static class DaprSubscriberEndpoints
 {
-    public static string RouteOf(IMessageHandler handler) => $"/dapr/subscriptions/{handler.Topic}/{handler.Subscriber}";
+    public static string RouteOf(IMessageHandler handler) => RouteOf(handler.Topic, handler.Subscriber);
+
+    /// <summary><c>/dapr/subscriptions/{topic}/{subscriber}</c>: where the subscriber's sidecar delivers the topic.</summary>
+    public static string RouteOf(string topic, string subscriber) => $"/dapr/subscriptions/{topic}/{subscriber}";
+
+    /// <summary>The header a delivery's message id is read from: binary-mode CloudEvents' <c>ce-id</c> (a redrive sends it).</summary>
+    public const string MessageIdHeader = "ce-id";
+
+    /// <summary>Where Dapr.AspNetCore's CloudEvents middleware forwards the CloudEvent's <c>id</c> when asked to.</summary>
+    private const string ForwardedCloudEventIdHeader = "Cloudevent.id";
+
+    /// <summary>
+    /// Unwraps CloudEvents on the subscription routes only, forwarding the CloudEvent id as a header so handlers get
+    /// a message id that is the same on every redelivery. For an app whose other routes must never be unwrapped
+    /// (intake: a webhook posted as <c>application/cloudevents+json</c> is a 415, not its <c>data</c>).
+    /// </summary>
+    public static IApplicationBuilder UseDaprSubscriptionCloudEvents(this IApplicationBuilder app) =>
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments("/dapr/subscriptions", StringComparison.Ordinal),
+            branch => branch.UseCloudEvents(new CloudEventsMiddlewareOptions
+            {
+                ForwardCloudEventPropertiesAsHeaders = true,
+                IncludedCloudEventPropertiesAsHeaders = ["id"],
+            }));
 
     public const string ProgrammaticSubscriptionsKey = "Dapr:ProgrammaticSubscriptions";
 
@@ -46,7 +71,7 @@ public static class DaprSubscriberEndpoints
                 {
                     PubsubName = pubSubName,
                     Name = handler.Topic,
-                    DeadLetterTopic = Contracts.PlatformNames.Topics.DeadLetterOf(handler.Subscriber),
+                    DeadLetterTopic = DeadLetterTopicOf(handler),
                 });
             }
         }
@@ -54,11 +79,21 @@ public static class DaprSubscriberEndpoints
         return endpoints;
     }
 
+    /// <summary>
+    /// A subscriber of <c>webhook-events</c> dead-letters to its own topic, which intake subscribes to. A dead-letter
+    /// topic's subscriber has none: what it cannot take stays in its queue and ends in the queue's own DLQ.
+    /// </summary>
+    public static string? DeadLetterTopicOf(IMessageHandler handler) =>
+        handler.Topic == Contracts.PlatformNames.Topics.WebhookEvents ? Contracts.PlatformNames.Topics.DeadLetterOf(handler.Subscriber) : null;
+
     private static async Task HandleAsync(IMessageHandler handler, HttpContext context)
     {
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
-        var messageId = context.Request.Headers["ce-id"].ToString() is { Length: > 0 } id ? id : context.TraceIdentifier;
+        var headers = context.Request.Headers;
+        var messageId = headers[MessageIdHeader].ToString() is { Length: > 0 } id ? id
+            : headers[ForwardedCloudEventIdHeader].ToString() is { Length: > 0 } forwarded ? forwarded
+            : context.TraceIdentifier;
         var delivery = new DeliveryContext(messageId, Attempt: 1);
 
         // The server span of this request already continues the publisher's trace (Dapr sends the CloudEvent's

@@ -1,26 +1,36 @@
+using System.Globalization;
 using System.Text.Json;
+using Axentra.BuildingBlocks.PubSub;
 using Axentra.Contracts;
 
 namespace Axentra.BuildingBlocks.Embedded;
 
-/// <summary>A message one subscriber gave up on, with why and after how many attempts.</summary>
-public sealed record DeadLetter(
-    string Subscriber,
-    long MessageId,
-    string Topic,
-    string? EventId,
-    string? EventType,
-    string? StoreId,
-    int Attempts,
-    string? Reason,
-    DateTimeOffset PublishedAt);
-
 /// <summary>
 /// The standalone host's dead letters: delivery rows the dispatcher marked dead. Listing shows them; a redrive
-/// puts them back to pending with a fresh attempt budget, for that one subscriber only.
+/// puts them back to pending with a fresh attempt budget, for that one subscriber only. Message ids are the queue's
+/// row ids, as strings in the <see cref="IDeadLetters"/> contract.
 /// </summary>
-public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubSub, TimeProvider timeProvider)
+public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubSub, TimeProvider timeProvider) : IDeadLetters
 {
+    public ValueTask<IReadOnlyList<DeadLetter>> ListAsync(string? subscriber, int limit, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(List(subscriber, limit));
+
+    public async ValueTask<DeadLetterRedrive> RedriveAsync(string? subscriber, string? messageId, CancellationToken cancellationToken)
+    {
+        long? id = null;
+        if (messageId is not null)
+        {
+            if (!long.TryParse(messageId, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return new DeadLetterRedrive(0, null); // not one of ours: no such dead letter
+            }
+
+            id = parsed;
+        }
+
+        return new DeadLetterRedrive(await RedriveRowsAsync(subscriber, id, cancellationToken).ConfigureAwait(false), null);
+    }
+
     public IReadOnlyList<DeadLetter> List(string? subscriber, int limit) => database.Read(connection =>
     {
         using var command = connection.CreateCommand();
@@ -38,15 +48,16 @@ public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubS
         {
             var envelope = TryReadEnvelope((byte[])reader.GetValue(3));
             list.Add(new DeadLetter(
-                reader.GetString(0), reader.GetInt64(1), reader.GetString(2), envelope?.EventId, envelope?.EventType, envelope?.StoreId,
-                reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+                reader.GetString(0), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture), reader.GetString(2), envelope?.EventId, envelope?.EventType,
+                envelope?.StoreId, reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+                DeadLetteredAt: null));
         }
 
         return list;
     });
 
     /// <summary>Puts dead letters back to pending (one message, or all of a subscriber's, or all); returns how many.</summary>
-    public async Task<int> RedriveAsync(string? subscriber, long? messageId, CancellationToken cancellationToken)
+    private async Task<int> RedriveRowsAsync(string? subscriber, long? messageId, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var redriven = await database.WriteAsync(connection =>

@@ -25,6 +25,27 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
 
     public static string DeadLetterStage(string subscriber) => $"{Stages.DeadLettered}:{subscriber}";
 
+    /// <summary>The stage a subscriber reports when it has handled an event (which closes its dead letter), if any.</summary>
+    public static string? SuccessStageOf(string subscriber) => subscriber switch
+    {
+        PlatformNames.AppIds.Audit => Stages.Audited,
+        PlatformNames.AppIds.Catalog => Stages.Catalogued,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Whether the dead letter <paramref name="deadLetter"/> (a <see cref="DeadLetterStage"/>) is still open: its
+    /// subscriber has not reported success since (a redrive or a replay closes it).
+    /// </summary>
+    public static bool IsOpen(StageRecord deadLetter, IEnumerable<StageRecord> stages)
+    {
+        var subscriber = deadLetter.Stage.StartsWith(Stages.DeadLettered + ":", StringComparison.Ordinal)
+            ? deadLetter.Stage[(Stages.DeadLettered.Length + 1)..]
+            : null;
+        var success = subscriber is null ? null : SuccessStageOf(subscriber);
+        return success is null || !stages.Any(s => s.Stage == success && s.At >= deadLetter.At);
+    }
+
     public ValueTask ReportStageAsync(StageRecord stage, CancellationToken cancellationToken) =>
         state.SaveJsonAsync(RegistryKeys.Stage(stage.EventId, stage.Stage), stage, ContractsJsonContext.Default.StageRecord, RegistryKeys.Retention, cancellationToken);
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Axentra.BuildingBlocks.PubSub;
 using Axentra.Intake.Apis;
 using Axentra.Intake.Registration;
 
@@ -8,4 +9,6 @@ namespace Axentra.Intake;
 [JsonSerializable(typeof(DedupeClaim))]
 [JsonSerializable(typeof(WebhookReceipt))]
 [JsonSerializable(typeof(EventDetails))]
+[JsonSerializable(typeof(IReadOnlyList<DeadLetter>))]
+[JsonSerializable(typeof(DeadLetterRedrive))]
 internal sealed partial class IntakeJsonContext : JsonSerializerContext;

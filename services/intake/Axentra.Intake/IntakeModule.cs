@@ -1,5 +1,8 @@
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.Contracts;
 using Axentra.Intake.Apis;
 using Axentra.Intake.Auth;
+using Axentra.Intake.DeadLetters;
 using Axentra.Intake.Registration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -43,6 +46,25 @@ public static class IntakeModule
         return builder;
     }
 
+    /// <summary>
+    /// The distributed mode's dead letters: intake subscribes to every subscriber's dead-letter topic and keeps what
+    /// arrives in the registry (<see cref="RegistryDeadLetters"/>), behind the same <see cref="IDeadLetters"/> the
+    /// standalone host's queue implements. Needs the Dapr building blocks.
+    /// </summary>
+    public static IHostApplicationBuilder AddRegistryDeadLetters(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<DeadLetterOptions>().BindConfiguration(DeadLetterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RegistryDeadLetters>();
+        services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<RegistryDeadLetters>());
+        foreach (var subscriber in PlatformNames.AppIds.WebhookEventSubscribers)
+        {
+            services.AddSingleton<IMessageHandler>(sp => new DeadLetterInbox(subscriber, sp.GetRequiredService<RegistryDeadLetters>()));
+        }
+
+        return builder;
+    }
+
     /// <summary>The ops credential check and access log, in front of every ops route. Call before routing.</summary>
     public static IApplicationBuilder UseOpsEdge(this IApplicationBuilder app) => app.UseMiddleware<OpsEdge>();
 
@@ -50,6 +72,7 @@ public static class IntakeModule
     {
         endpoints.MapWebhookApi();
         endpoints.MapEventsApi();
+        endpoints.MapDeadLettersApi();
         return endpoints;
     }
 }

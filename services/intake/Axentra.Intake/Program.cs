@@ -1,11 +1,15 @@
 using Axentra.BuildingBlocks;
+using Axentra.BuildingBlocks.Dapr;
 using Axentra.Contracts;
 using Axentra.Intake.Apis;
 using Axentra.ServiceDefaults;
 
 namespace Axentra.Intake;
 
-/// <summary>The distributed intake service: Dapr adapters, credentials required.</summary>
+/// <summary>
+/// The distributed intake service: Dapr adapters, credentials required; the ops edge, and the subscriber of the
+/// dead-letter topics (the dead letters' ops API).
+/// </summary>
 public sealed class Program
 {
     public static async Task Main(string[] args)
@@ -14,15 +18,18 @@ public sealed class Program
         builder.AddServiceDefaults(PlatformNames.AppIds.Intake);
         builder.Services.AddDaprBuildingBlocks(builder.Configuration);
         builder.AddIntake(requireCredentials: true);
+        builder.AddRegistryDeadLetters();
         builder.Services.AddOpenApi();
         builder.Services.AddOpsEdgeProxy(builder.Configuration);
 
         var app = builder.Build();
         app.UseServiceDefaults();
         app.UseOpsEdge();
+        app.UseDaprSubscriptionCloudEvents(); // only the subscription routes: a webhook is never unwrapped
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
+        app.MapDaprSubscribers(PlatformNames.Components.PubSub);
         app.MapReverseProxy();
         await app.RunAsync().ConfigureAwait(false);
     }

@@ -32,9 +32,8 @@ public sealed class Program
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapIntake();
 
-        // The ops routes below sit behind UseOpsEdge: ops credential, rate limit and access log, as in the
-        // distributed edge.
-        app.MapDeadLettersApi();
+        // The ops routes below (and intake's /events and /admin/dead-letters) sit behind UseOpsEdge: ops credential,
+        // rate limit and access log, as in the distributed edge.
         app.MapAudit();
         app.MapCatalog();
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -12,17 +12,20 @@ namespace Axentra.TestSupport.Dapr;
 /// An in-process Dapr sidecar for adapter tests: Dapr's real gRPC API (<c>dapr.proto.runtime.v1.Dapr</c> from
 /// Dapr.Protos) served by TestServer, with in-memory components that behave like state.aws.dynamodb,
 /// bindings.aws.s3 and bindings.localstorage where the adapters can tell, plus fault injection and a record of
-/// every call. <see cref="Client"/> is a real <see cref="DaprClient"/> wired to it.
+/// every call. <see cref="Client"/> is a real <see cref="DaprClient"/> wired to it. Its HTTP side serves Dapr's
+/// service invocation to apps registered with <see cref="AddApp"/> (reach it with <see cref="CreateHttpHandler"/>).
 /// </summary>
 public sealed class DaprSidecarStandIn : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly DaprRuntimeService _runtime;
+    private readonly ServiceInvocationEmulator _invocation;
 
-    private DaprSidecarStandIn(WebApplication app, DaprRuntimeService runtime, DaprClient client)
+    private DaprSidecarStandIn(WebApplication app, DaprRuntimeService runtime, ServiceInvocationEmulator invocation, DaprClient client)
     {
         _app = app;
         _runtime = runtime;
+        _invocation = invocation;
         Client = client;
     }
 
@@ -40,9 +43,14 @@ public sealed class DaprSidecarStandIn : IAsyncDisposable
     /// <summary>Every InvokeBinding request received, including those that then failed.</summary>
     public IReadOnlyList<BindingInvocation> BindingInvocations => [.. _runtime.BindingInvocations];
 
+    /// <summary>Every service invocation received over HTTP, as forwarded to the app (or refused), in completion order.</summary>
+    public IReadOnlyList<ServiceInvocation> Invocations => [.. _invocation.Invocations];
+
     public static async Task<DaprSidecarStandIn> StartAsync(DaprSidecarStandInOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var runtime = new DaprRuntimeService(options ?? new DaprSidecarStandInOptions());
+        options ??= new DaprSidecarStandInOptions();
+        var runtime = new DaprRuntimeService(options);
+        var invocation = new ServiceInvocationEmulator(options.AppId);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
@@ -51,6 +59,7 @@ public sealed class DaprSidecarStandIn : IAsyncDisposable
         builder.Services.AddSingleton<IServiceMethodProvider<DaprRuntimeService>, DaprProtoMethodProvider>();
         var app = builder.Build();
         app.MapGrpcService<DaprRuntimeService>();
+        invocation.Map(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         // Replacing the channel options drops the builder's own cancellation default, so it is set again here.
@@ -62,8 +71,14 @@ public sealed class DaprSidecarStandIn : IAsyncDisposable
                 ThrowOperationCanceledOnCancellation = true,
             })
             .Build();
-        return new DaprSidecarStandIn(app, runtime, client);
+        return new DaprSidecarStandIn(app, runtime, invocation, client);
     }
+
+    /// <summary>Makes <paramref name="appId"/> invocable: the sidecar forwards its invocations to <paramref name="app"/>.</summary>
+    public void AddApp(string appId, HttpMessageHandler app) => _invocation.AddApp(appId, app);
+
+    /// <summary>A handler that reaches the sidecar's HTTP API (service invocation), for the app's HttpClient.</summary>
+    public HttpMessageHandler CreateHttpHandler() => _app.GetTestServer().CreateHandler();
 
     public int CallCount(string method) => _runtime.Calls.Count(c => c.Method == method);
 

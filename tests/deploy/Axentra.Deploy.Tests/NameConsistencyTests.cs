@@ -103,18 +103,46 @@ public sealed class NameConsistencyTests
 
         foreach (var objects in sources)
         {
-            var subscriptions = objects.OfKind("Subscription").ToArray();
+            var subscriptions = objects.OfKind("Subscription").Where(s => (string)s["spec"]!["topic"]! == PlatformNames.Topics.WebhookEvents).ToArray();
             Assert.Equal(Subscribers.Order(StringComparer.Ordinal), subscriptions.SelectMany(s => s.Scopes()).Order(StringComparer.Ordinal));
             foreach (var subscription in subscriptions)
             {
                 var app = Assert.Single(subscription.Scopes());
                 var spec = subscription["spec"]!;
                 Assert.Equal(PlatformNames.Components.PubSub, (string)spec["pubsubname"]!);
-                Assert.Equal(PlatformNames.Topics.WebhookEvents, (string)spec["topic"]!);
                 Assert.Equal(PlatformNames.Topics.DeadLetterOf(app), (string)spec["deadLetterTopic"]!);
                 Assert.Equal(DaprSubscriberEndpoints.RouteOf(new NamedHandler(app, PlatformNames.Topics.WebhookEvents)), (string)spec["routes"]!["default"]!);
             }
         }
+    }
+
+    [Fact]
+    public void Intake_subscribes_to_every_dead_letter_topic_at_the_route_its_code_serves_without_one_of_its_own()
+    {
+        var sources = new[] { ComponentFiles("local"), ComponentFiles("aws"), Manifests.Render("default") };
+
+        foreach (var objects in sources)
+        {
+            var subscriptions = objects.OfKind("Subscription").Where(s => (string)s["spec"]!["topic"]! != PlatformNames.Topics.WebhookEvents).ToArray();
+            Assert.Equal(
+                PlatformNames.AppIds.WebhookEventSubscribers.Select(PlatformNames.Topics.DeadLetterOf).Order(StringComparer.Ordinal),
+                subscriptions.Select(s => (string)s["spec"]!["topic"]!).Order(StringComparer.Ordinal));
+            foreach (var subscription in subscriptions)
+            {
+                var spec = subscription["spec"]!;
+                var topic = (string)spec["topic"]!;
+                Assert.Equal([PlatformNames.AppIds.Intake], subscription.Scopes());
+                Assert.Equal(PlatformNames.Components.PubSub, (string)spec["pubsubname"]!);
+                Assert.Equal(DaprSubscriberEndpoints.RouteOf(topic, PlatformNames.AppIds.Intake), (string)spec["routes"]!["default"]!);
+                Assert.Null(spec["deadLetterTopic"]);
+                Assert.Null(DaprSubscriberEndpoints.DeadLetterTopicOf(new NamedHandler(PlatformNames.AppIds.Intake, topic)));
+            }
+        }
+
+        // Switched off, no Subscription takes the dead letters: they wait in intake's queue for SQS tools.
+        Assert.DoesNotContain(
+            Manifests.Render("default", "--set", "dapr.deadLetterSubscriptions=false").OfKind("Subscription"),
+            s => s.Scopes().Contains(PlatformNames.AppIds.Intake));
     }
 
     [Fact]

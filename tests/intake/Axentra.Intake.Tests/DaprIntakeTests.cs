@@ -4,11 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Axentra.Contracts;
 using Axentra.TestSupport.Dapr;
-using Dapr.Client;
 using Grpc.Core;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Axentra.Intake.Tests;
 
@@ -19,40 +15,22 @@ namespace Axentra.Intake.Tests;
 public sealed class DaprIntakeTests : IAsyncLifetime
 {
     private const string ApiKey = "dapr-test-key";
-    private DaprSidecarStandIn _sidecar = null!;
-    private WebApplicationFactory<Program> _app = null!;
-    private HttpClient _client = null!;
+    private DaprIntake _intake = null!;
+
+    private DaprSidecarStandIn Sidecar => _intake.Sidecar;
+
+    private HttpClient Client => _intake.Client;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        _sidecar = await DaprSidecarStandIn.StartAsync(new DaprSidecarStandInOptions
-        {
-            AppId = PlatformNames.AppIds.Intake,
-            StateStores = [PlatformNames.Components.RegistryStateStore],
-            PubSubs = [PlatformNames.Components.PubSub],
-        }, Ct);
-        _app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("Intake:Auth:ApiKeys:0", ApiKey);
-            builder.UseSetting("Intake:RateLimit:PermitsPerSecond", "0");
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.ConfigureTestServices(services => services.AddSingleton<DaprClient>(_sidecar.Client));
-        });
-        _client = _app.CreateClient();
-    }
+    public async ValueTask InitializeAsync() =>
+        _intake = await DaprIntake.StartAsync(new Dictionary<string, string> { ["Intake:Auth:ApiKeys:0"] = ApiKey }, Ct);
 
-    public async ValueTask DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-        await _sidecar.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _intake.DisposeAsync();
 
-    private IReadOnlyList<PublishedMessage> WebhookEvents => _sidecar.Published.Where(m => m.Topic == PlatformNames.Topics.WebhookEvents).ToList();
+    private IReadOnlyList<PublishedMessage> WebhookEvents => Sidecar.Published.Where(m => m.Topic == PlatformNames.Topics.WebhookEvents).ToList();
 
-    private Task<HttpResponseMessage> Post(string json) => _client.SendAsync(StandaloneApp.Webhook(json, ApiKey), Ct);
+    private Task<HttpResponseMessage> Post(string json) => Client.SendAsync(StandaloneApp.Webhook(json, ApiKey), Ct);
 
     [Fact]
     public async Task The_envelope_goes_to_the_pubsub_component_carrying_the_exact_bytes_received()
@@ -69,7 +47,7 @@ public sealed class DaprIntakeTests : IAsyncLifetime
         var receipt = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(receipt.GetProperty("event_id").GetString(), envelope.EventId);
         Assert.Equal(receipt.GetProperty("s3_key").GetString(), envelope.S3Key);
-        Assert.Contains(_sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.EndsWith(RegistryKeys.Event(envelope.EventId), StringComparison.Ordinal));
+        Assert.Contains(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.EndsWith(RegistryKeys.Event(envelope.EventId), StringComparison.Ordinal));
     }
 
     [Fact]
@@ -81,7 +59,7 @@ public sealed class DaprIntakeTests : IAsyncLifetime
         Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
         Assert.Equal(499, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
         Assert.Single(WebhookEvents);
-        Assert.Single(_sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("event:", StringComparison.Ordinal));
+        Assert.Single(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("event:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -89,7 +67,7 @@ public sealed class DaprIntakeTests : IAsyncLifetime
     {
         // What a sidecar resiliency retry of a successful conditional write looks like: Internal +
         // ConditionalCheckFailedException for a write that is in fact ours.
-        _sidecar.Faults.CommitFirstWriteThenReportConditionFailure(PlatformNames.Components.RegistryStateStore);
+        Sidecar.Faults.CommitFirstWriteThenReportConditionFailure(PlatformNames.Components.RegistryStateStore);
         var response = await Post("""{"store_id":"s-replayed-write"}""");
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Single(WebhookEvents);
@@ -98,7 +76,7 @@ public sealed class DaprIntakeTests : IAsyncLifetime
     [Fact]
     public async Task A_publish_failure_is_503_and_the_retry_is_accepted_with_the_same_identity()
     {
-        _sidecar.Faults.FailNext(DaprMethods.PublishEvent, StatusCode.Unavailable);
+        Sidecar.Faults.FailNext(DaprMethods.PublishEvent, StatusCode.Unavailable);
         const string body = """{"store_id":"s-pub-fail"}""";
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Post(body)).StatusCode);
         Assert.Empty(WebhookEvents);
@@ -113,8 +91,8 @@ public sealed class DaprIntakeTests : IAsyncLifetime
     [Fact]
     public async Task A_state_store_outage_is_503_with_retry_after_never_a_2xx()
     {
-        _sidecar.Faults.FailNext(DaprMethods.SaveState, StatusCode.Unavailable, times: 10);
-        _sidecar.Faults.FailNext(DaprMethods.GetState, StatusCode.Unavailable, times: 10);
+        Sidecar.Faults.FailNext(DaprMethods.SaveState, StatusCode.Unavailable, times: 10);
+        Sidecar.Faults.FailNext(DaprMethods.GetState, StatusCode.Unavailable, times: 10);
         var response = await Post("""{"store_id":"s-outage"}""");
         await WebhookEndpointTests.AssertProblem(response, HttpStatusCode.ServiceUnavailable);
         Assert.True(response.Headers.Contains("Retry-After"));
@@ -125,7 +103,7 @@ public sealed class DaprIntakeTests : IAsyncLifetime
     public async Task Every_registry_and_claim_write_carries_a_ttl_for_the_dynamodb_ttl_attribute()
     {
         Assert.Equal(HttpStatusCode.Accepted, (await Post("""{"store_id":"s-ttl"}""")).StatusCode);
-        var saves = _sidecar.Calls.Where(c => c.Method == DaprMethods.SaveState).Select(c => (global::Dapr.Client.Autogen.Grpc.v1.SaveStateRequest)c.Request);
+        var saves = Sidecar.Calls.Where(c => c.Method == DaprMethods.SaveState).Select(c => (global::Dapr.Client.Autogen.Grpc.v1.SaveStateRequest)c.Request);
         Assert.All(saves.SelectMany(s => s.States), item => Assert.True(item.Metadata.ContainsKey("ttlInSeconds"), item.Key));
     }
 }

@@ -54,18 +54,8 @@ public sealed record EventDetails(
         };
     }
 
-    private static bool IsOpenDeadLetter(StageRecord stage, Dictionary<string, StageRecord> stages)
-    {
-        if (!stage.Stage.StartsWith(Contracts.Stages.DeadLettered, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var success = stage.Stage == EventRegistry.DeadLetterStage(PlatformNames.AppIds.Audit) ? Contracts.Stages.Audited
-            : stage.Stage == EventRegistry.DeadLetterStage(PlatformNames.AppIds.Catalog) ? Contracts.Stages.Catalogued
-            : null;
-        return success is null || !stages.TryGetValue(success, out var done) || done.At < stage.At;
-    }
+    private static bool IsOpenDeadLetter(StageRecord stage, Dictionary<string, StageRecord> stages) =>
+        stage.Stage.StartsWith(Contracts.Stages.DeadLettered, StringComparison.Ordinal) && EventRegistry.IsOpen(stage, stages.Values);
 }
 
 /// <summary><c>GET /events/{event_id}</c> and <c>GET /events?payload_hash=</c> (ops credential, checked by the edge).</summary>

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Axentra.BuildingBlocks.Dapr;
 using Axentra.Contracts;
 using Axentra.Intake.Auth;
 using Microsoft.Extensions.Options;
@@ -100,12 +101,12 @@ public sealed partial class OpsEdge : IMiddleware, IDisposable
 public static class OpsEdgeProxy
 {
     /// <summary>
-    /// Forwards <c>/audit/**</c> and <c>/catalog/**</c> to the sidecar (<c>http://localhost:{DAPR_HTTP_PORT}</c>)
+    /// Forwards <c>/audit/**</c> and <c>/catalog/**</c> to the sidecar's HTTP port (<see cref="DaprDirectDelivery.SidecarHttpEndpoint"/>)
     /// with the <c>dapr-app-id</c> header, Dapr's HTTP service invocation: mTLS, retries and tracing come from Dapr.
     /// </summary>
     public static IServiceCollection AddOpsEdgeProxy(this IServiceCollection services, IConfiguration configuration)
     {
-        var sidecar = $"http://127.0.0.1:{configuration["DAPR_HTTP_PORT"] ?? "3500"}";
+        var sidecar = DaprDirectDelivery.SidecarHttpEndpoint(configuration).AbsoluteUri;
         RouteConfig Route(string appId) => new()
         {
             RouteId = appId,

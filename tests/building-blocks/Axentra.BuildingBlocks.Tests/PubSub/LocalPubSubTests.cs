@@ -128,7 +128,7 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         Assert.Equal(2, letters.List(null, 10)[0].Attempts);
 
         Volatile.Write(ref fail, false);
-        Assert.Equal(1, await letters.RedriveAsync("audit", null, Ct));
+        Assert.Equal(new DeadLetterRedrive(1, null), await letters.RedriveAsync("audit", null, Ct));
         await Eventually.TrueAsync(() => handler.Attempts.Count == 3, "redelivered once more");
         await Eventually.TrueAsync(() => letters.List(null, 10).Count == 0, "no dead letters left");
     }

@@ -1,0 +1,77 @@
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Axentra.Intake.Apis;
+
+/// <summary>
+/// <c>/admin/dead-letters</c> (ops credential, checked by the edge): what each subscriber gave up on, and a redrive of
+/// one message or all, in both modes over <see cref="IDeadLetters"/>. The standalone host puts redriven messages back
+/// on its local queue; the distributed intake hands them to the subscriber through Dapr service invocation and
+/// answers once the subscriber has (docs/operations.md).
+/// </summary>
+public static class DeadLettersApi
+{
+    private const int MaxPage = 500;
+
+    public static RouteGroupBuilder MapDeadLettersApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/admin/dead-letters").WithTags("Admin");
+        group.MapGet("/", ListAsync)
+            .WithName("ListDeadLetters")
+            .WithSummary("Dead letters with their reason and attempt count, oldest first (?subscriber=, ?limit= up to 500)");
+        group.MapPost("/redrive", RedriveAllAsync)
+            .WithName("RedriveDeadLetters")
+            .WithSummary("Redrive every dead letter (of one subscriber with ?subscriber=)");
+        group.MapPost("/{subscriber}/{messageId}/redrive", RedriveOneAsync)
+            .WithName("RedriveDeadLetter")
+            .WithSummary("Redrive one dead letter");
+        return group;
+    }
+
+    private static async Task<Results<JsonHttpResult<IReadOnlyList<DeadLetter>>, ProblemHttpResult>> ListAsync(
+        string? subscriber, int? limit, IDeadLetters deadLetters, CancellationToken cancellationToken)
+    {
+        if (subscriber is not null && !SafeKeySegment.IsValid(subscriber))
+        {
+            return UnsafeSubscriber();
+        }
+
+        var list = await deadLetters.ListAsync(subscriber, Math.Clamp(limit ?? 100, 1, MaxPage), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(list, IntakeJsonContext.Default.IReadOnlyListDeadLetter);
+    }
+
+    private static async Task<Results<JsonHttpResult<DeadLetterRedrive>, ProblemHttpResult>> RedriveAllAsync(
+        string? subscriber, IDeadLetters deadLetters, CancellationToken cancellationToken)
+    {
+        if (subscriber is not null && !SafeKeySegment.IsValid(subscriber))
+        {
+            return UnsafeSubscriber();
+        }
+
+        var redrive = await deadLetters.RedriveAsync(subscriber, null, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(redrive, IntakeJsonContext.Default.DeadLetterRedrive);
+    }
+
+    private static async Task<Results<JsonHttpResult<DeadLetterRedrive>, ProblemHttpResult>> RedriveOneAsync(
+        string subscriber, string messageId, IDeadLetters deadLetters, CancellationToken cancellationToken)
+    {
+        if (!SafeKeySegment.IsValid(subscriber))
+        {
+            return UnsafeSubscriber();
+        }
+
+        if (!SafeKeySegment.IsValid(messageId))
+        {
+            return TypedResults.Problem("message_id is not a safe key segment.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid message id");
+        }
+
+        var redrive = await deadLetters.RedriveAsync(subscriber, messageId, cancellationToken).ConfigureAwait(false);
+        return redrive.Redriven == 0
+            ? TypedResults.Problem($"No dead letter {messageId} for {subscriber}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
+            : TypedResults.Json(redrive, IntakeJsonContext.Default.DeadLetterRedrive);
+    }
+
+    private static ProblemHttpResult UnsafeSubscriber() =>
+        TypedResults.Problem("subscriber is not a safe name.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid subscriber");
+}

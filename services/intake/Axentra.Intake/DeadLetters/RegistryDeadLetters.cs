@@ -1,0 +1,301 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Axentra.BuildingBlocks;
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.Registry;
+using Axentra.BuildingBlocks.State;
+using Axentra.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace Axentra.Intake.DeadLetters;
+
+/// <summary>Section <c>Intake:DeadLetters</c>: how many dead letters intake keeps per subscriber (distributed mode).</summary>
+public sealed class DeadLetterOptions
+{
+    public const string Section = "Intake:DeadLetters";
+
+    /// <summary>
+    /// The bound of each subscriber's index item (one registry item, so it stays far below DynamoDB's 400 KB).
+    /// A dead letter that finds the index full is not acknowledged: it waits in intake's queue (and then its SQS
+    /// DLQ) until operators redrive or resolve some.
+    /// </summary>
+    [Range(1, 5000)]
+    public int MaxPerSubscriber { get; set; } = 1000;
+}
+
+/// <summary>
+/// The distributed mode's dead letters, kept by intake in the registry state store: one record per message
+/// (<see cref="RegistryKeys.DeadLetter"/>) and, because Dapr state has no listing, one bounded index item per
+/// subscriber (<see cref="RegistryKeys.DeadLetterIndex"/>) changed only by ETag-guarded read-modify-write.
+/// Messages arrive on the subscribers' dead-letter topics (<see cref="DeadLetterInbox"/>); a redrive hands one back to
+/// its subscriber's own subscription route through Dapr service invocation and forgets it once the subscriber
+/// answers SUCCESS.
+/// </summary>
+public sealed partial class RegistryDeadLetters(
+    IStateStore state,
+    EventRegistry registry,
+    IDirectDelivery delivery,
+    IOptions<DeadLetterOptions> options,
+    TimeProvider timeProvider,
+    ILogger<RegistryDeadLetters> logger) : IDeadLetters
+{
+    /// <summary>The reason recorded when the subscriber did not record one: the sidecar gave up retrying.</summary>
+    public const string RetryBudgetSpent = "retry budget of the resiliency policy exhausted";
+
+    private const int IndexWriteAttempts = 5;
+
+    /// <summary>
+    /// Keeps a message that arrived on <paramref name="subscriber"/>'s dead-letter topic: its record, its place in the
+    /// index, and the event's <c>dead_lettered:{subscriber}</c> stage when the subscriber did not record one (a DROP
+    /// does, with its reason). The same message delivered again is kept once. A dead letter of an event the subscriber
+    /// has handled since (another copy of it succeeded) is not kept: there is nothing left to redrive.
+    /// </summary>
+    /// <returns>Success when kept (or nothing to keep); Retry when the index is full or kept changing under us.</returns>
+    public async ValueTask<DeliveryOutcome> KeepAsync(string subscriber, string messageId, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var id = StorableId(messageId);
+        var index = await ReadIndexAsync(subscriber, cancellationToken).ConfigureAwait(false);
+        if (index.Ids.Contains(id))
+        {
+            return DeliveryOutcome.Success; // a redelivery of one we keep
+        }
+
+        var envelope = TryReadEnvelope(message);
+        var eventId = SafeKeySegment.IsValid(envelope?.EventId) ? envelope!.EventId : null;
+        var (reason, attempts) = (RetryBudgetSpent, 1);
+        if (eventId is not null)
+        {
+            var stages = (await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false))?.Stages ?? [];
+            var recorded = stages.FirstOrDefault(s => s.Stage == EventRegistry.DeadLetterStage(subscriber));
+            var handled = EventRegistry.SuccessStageOf(subscriber) is { } success && stages.Any(s => s.Stage == success);
+            if (handled && (recorded is null || !EventRegistry.IsOpen(recorded, stages)))
+            {
+                LogAlreadyHandled(subscriber, id, eventId);
+                return DeliveryOutcome.Success;
+            }
+
+            if (recorded is not null)
+            {
+                (reason, attempts) = (recorded.Reason ?? reason, recorded.Attempts ?? attempts);
+            }
+            else
+            {
+                await registry.RecordAsync(subscriber, message, reason, attempts, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (index.Ids.Count >= options.Value.MaxPerSubscriber)
+        {
+            LogIndexFull(subscriber, id, options.Value.MaxPerSubscriber);
+            return DeliveryOutcome.Retry;
+        }
+
+        var record = new DeadLetterRecord
+        {
+            Subscriber = subscriber,
+            MessageId = id,
+            Topic = PlatformNames.Topics.WebhookEvents,
+            EventId = eventId,
+            EventType = envelope?.EventType,
+            StoreId = envelope?.StoreId,
+            Reason = reason,
+            Attempts = attempts,
+            PublishedAt = envelope?.ReceivedAt,
+            DeadLetteredAt = timeProvider.GetUtcNow(),
+            Message = message.ToArray(),
+        };
+
+        // Record first, then the index: a crash in between leaves a record the redelivery indexes (the first-write
+        // then finds the record and keeps it as it was).
+        _ = await state.TrySaveJsonAsync(RegistryKeys.DeadLetter(subscriber, id), record, ContractsJsonContext.Default.DeadLetterRecord, null, RegistryKeys.Retention, cancellationToken)
+            .ConfigureAwait(false);
+        var indexed = await ChangeIndexAsync(subscriber, ids =>
+        {
+            if (ids.Contains(id))
+            {
+                return IndexChange.None;
+            }
+
+            if (ids.Count >= options.Value.MaxPerSubscriber)
+            {
+                return IndexChange.Refused;
+            }
+
+            ids.Add(id);
+            return IndexChange.Changed;
+        }, cancellationToken).ConfigureAwait(false);
+        if (!indexed)
+        {
+            return DeliveryOutcome.Retry;
+        }
+
+        LogKept(subscriber, id, eventId ?? "(none)", reason);
+        return DeliveryOutcome.Success;
+    }
+
+    public async ValueTask<IReadOnlyList<DeadLetter>> ListAsync(string? subscriber, int limit, CancellationToken cancellationToken)
+    {
+        var list = new List<DeadLetter>();
+        foreach (var app in subscriber is null ? PlatformNames.AppIds.WebhookEventSubscribers : [subscriber])
+        {
+            foreach (var id in (await ReadIndexAsync(app, cancellationToken).ConfigureAwait(false)).Ids)
+            {
+                if (list.Count == limit)
+                {
+                    return list;
+                }
+
+                if (await ReadAsync(app, id, cancellationToken).ConfigureAwait(false) is { } entry)
+                {
+                    var r = entry.Record;
+                    list.Add(new DeadLetter(r.Subscriber, r.MessageId, r.Topic, r.EventId, r.EventType, r.StoreId, r.Attempts, r.Reason, r.PublishedAt, r.DeadLetteredAt));
+                }
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Hands each dead letter back to its subscriber, one at a time, and waits for the answer: SUCCESS forgets it;
+    /// RETRY or DROP keeps it with one more attempt and the new reason. The sidecar being unreachable stops the
+    /// redrive (<see cref="BackendUnavailableException"/>) with what was done so far kept.
+    /// </summary>
+    public async ValueTask<DeadLetterRedrive> RedriveAsync(string? subscriber, string? messageId, CancellationToken cancellationToken)
+    {
+        var (redriven, resolved) = (0, 0);
+        foreach (var app in subscriber is null ? PlatformNames.AppIds.WebhookEventSubscribers : [subscriber])
+        {
+            var ids = messageId is not null ? [messageId] : (await ReadIndexAsync(app, cancellationToken).ConfigureAwait(false)).Ids;
+            foreach (var id in ids)
+            {
+                if (await ReadAsync(app, id, cancellationToken).ConfigureAwait(false) is not { } entry)
+                {
+                    continue;
+                }
+
+                redriven++;
+                if (await RedriveOneAsync(entry.Record, entry.ETag, cancellationToken).ConfigureAwait(false))
+                {
+                    resolved++;
+                }
+            }
+        }
+
+        return new DeadLetterRedrive(redriven, resolved);
+    }
+
+    private async Task<bool> RedriveOneAsync(DeadLetterRecord record, string etag, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetUtcNow();
+        var result = await delivery.DeliverAsync(record.Subscriber, record.Topic, record.MessageId, record.Message, cancellationToken).ConfigureAwait(false);
+        var key = RegistryKeys.DeadLetter(record.Subscriber, record.MessageId);
+        if (result.Outcome == DeliveryOutcome.Success)
+        {
+            // Handled: forget it whatever else touched the record meanwhile, then drop it from the index.
+            await state.TryDeleteAsync(key, null, cancellationToken).ConfigureAwait(false);
+            await ChangeIndexAsync(record.Subscriber, ids => ids.Remove(record.MessageId) ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false);
+            LogRedriven(record.Subscriber, record.MessageId, record.EventId ?? "(none)");
+            return true;
+        }
+
+        // A DROP records its own, precise reason on the event: prefer it to "answered DROP".
+        var reason = result.Problem ?? result.Outcome.ToString();
+        if (record.EventId is not null && result.Outcome == DeliveryOutcome.Drop
+            && await registry.GetAsync(record.EventId, cancellationToken).ConfigureAwait(false) is { } view
+            && view.Stages.FirstOrDefault(s => s.Stage == EventRegistry.DeadLetterStage(record.Subscriber)) is { Reason: { } dropped } stage
+            && stage.At >= started)
+        {
+            reason = dropped;
+        }
+
+        var updated = record with { Attempts = record.Attempts + 1, Reason = $"redrive: {reason}" };
+        _ = await state.TrySaveJsonAsync(key, updated, ContractsJsonContext.Default.DeadLetterRecord, etag, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
+        LogRedriveFailed(record.Subscriber, record.MessageId, record.EventId ?? "(none)", reason);
+        return false;
+    }
+
+    private async Task<(DeadLetterRecord Record, string ETag)?> ReadAsync(string subscriber, string messageId, CancellationToken cancellationToken) =>
+        SafeKeySegment.IsValid(messageId)
+            ? await state.GetJsonAsync(RegistryKeys.DeadLetter(subscriber, messageId), ContractsJsonContext.Default.DeadLetterRecord, cancellationToken).ConfigureAwait(false)
+            : null;
+
+    private async Task<(List<string> Ids, string? ETag)> ReadIndexAsync(string subscriber, CancellationToken cancellationToken)
+    {
+        var index = await state.GetJsonAsync(RegistryKeys.DeadLetterIndex(subscriber), ContractsJsonContext.Default.DeadLetterIndex, cancellationToken).ConfigureAwait(false);
+        return index is { } found ? ([.. found.Value.MessageIds], found.ETag) : ([], null);
+    }
+
+    private enum IndexChange
+    {
+        None,
+        Changed,
+        Refused,
+    }
+
+    /// <summary>Read-modify-write of a subscriber's index on its ETag; false when refused or when it kept moving.</summary>
+    private async Task<bool> ChangeIndexAsync(string subscriber, Func<List<string>, IndexChange> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < IndexWriteAttempts; attempt++)
+        {
+            var (ids, etag) = await ReadIndexAsync(subscriber, cancellationToken).ConfigureAwait(false);
+            switch (change(ids))
+            {
+                case IndexChange.None:
+                    return true;
+                case IndexChange.Refused:
+                    return false;
+            }
+
+            var saved = await state.TrySaveJsonAsync(
+                RegistryKeys.DeadLetterIndex(subscriber), new DeadLetterIndex(ids), ContractsJsonContext.Default.DeadLetterIndex, etag, RegistryKeys.Retention, cancellationToken)
+                .ConfigureAwait(false);
+            if (saved == SaveOutcome.Saved)
+            {
+                return true;
+            }
+        }
+
+        LogIndexContended(subscriber);
+        return false;
+    }
+
+    /// <summary>
+    /// The CloudEvent id as a key segment: Dapr's ids are UUIDs, which pass as they are; anything else is replaced by
+    /// its hash (stable, so a redelivery still finds it).
+    /// </summary>
+    private static string StorableId(string messageId) =>
+        SafeKeySegment.IsValid(messageId) ? messageId : "sha256-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)))[..32];
+
+    private static WebhookEnvelope? TryReadEnvelope(ReadOnlyMemory<byte> message)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(message.Span, ContractsJsonContext.Default.WebhookEnvelope);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) kept: {Reason}")]
+    private partial void LogKept(string subscriber, string messageId, string eventId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dead letter {MessageId} of {Subscriber} not kept: {Subscriber} has handled event {EventId} since")]
+    private partial void LogAlreadyHandled(string subscriber, string messageId, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dead letter {MessageId} of {Subscriber} not kept: {Max} are already kept for it; it waits in the queue until some are redriven")]
+    private partial void LogIndexFull(string subscriber, string messageId, int max);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The dead-letter index of {Subscriber} kept changing; the change is retried")]
+    private partial void LogIndexContended(string subscriber);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) redriven and handled")]
+    private partial void LogRedriven(string subscriber, string messageId, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) redriven but not handled: {Reason}")]
+    private partial void LogRedriveFailed(string subscriber, string messageId, string eventId, string reason);
+}

@@ -1,0 +1,317 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Axentra.BuildingBlocks.Dapr;
+using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.Registry;
+using Axentra.Contracts;
+using Axentra.Intake.DeadLetters;
+using Axentra.TestSupport.Dapr;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Axentra.Intake.Tests;
+
+/// <summary>
+/// Dead letters in the distributed mode: the real intake (Dapr adapters) receives what a subscriber's sidecar sends to
+/// its dead-letter topic, keeps it in the registry on the sidecar stand-in, lists it on the ops API and redrives it
+/// through the stand-in's service invocation to a subscriber app that serves the real subscription endpoint.
+/// </summary>
+public sealed class DaprDeadLetterTests : IAsyncLifetime
+{
+    private const string ApiKey = "dapr-dl-sender-key";
+    private const string OpsKey = "dapr-dl-ops-key";
+    private readonly Dictionary<string, ScriptedSubscriber> _subscribers = [];
+    private readonly List<WebApplication> _apps = [];
+    private DaprIntake _intake = null!;
+
+    private DaprSidecarStandIn Sidecar => _intake.Sidecar;
+
+    private HttpClient Client => _intake.Client;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _intake = await DaprIntake.StartAsync(new Dictionary<string, string> { ["Intake:Auth:ApiKeys:0"] = ApiKey, ["Ops:Auth:ApiKeys:0"] = OpsKey }, Ct);
+        foreach (var app in PlatformNames.AppIds.WebhookEventSubscribers)
+        {
+            _subscribers[app] = new ScriptedSubscriber(app);
+            Sidecar.AddApp(app, await StartSubscriberAppAsync(_subscribers[app]));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _intake.DisposeAsync();
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_dead_letter_is_listed_with_its_reason_attempts_and_event_and_the_event_shows_it()
+    {
+        var envelope = await AcceptAsync("store-dl-1");
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+
+        var letter = Assert.Single(await ListAsync());
+        Assert.Equal(PlatformNames.AppIds.Catalog, (string)letter["subscriber"]!);
+        Assert.Equal(messageId, (string)letter["message_id"]!);
+        Assert.Equal(PlatformNames.Topics.WebhookEvents, (string)letter["topic"]!);
+        Assert.Equal(envelope.EventId, (string)letter["event_id"]!);
+        Assert.Equal(envelope.EventType, (string)letter["event_type"]!);
+        Assert.Equal("store-dl-1", (string)letter["store_id"]!);
+        Assert.Equal(1, (int)letter["attempts"]!);
+        Assert.Equal(RegistryDeadLetters.RetryBudgetSpent, (string)letter["reason"]!);
+        Assert.NotNull(letter["dead_lettered_at"]);
+
+        var details = await GetJsonAsync($"/events/{envelope.EventId}");
+        Assert.Equal("dead_lettered", (string)details["status"]!);
+        var stage = Assert.Single(details["stages"]!.AsArray(), s => (string)s!["stage"]! == "dead_lettered:catalog")!;
+        Assert.Equal(RegistryDeadLetters.RetryBudgetSpent, (string)stage["reason"]!);
+    }
+
+    [Fact]
+    public async Task A_dropped_message_keeps_the_reason_and_attempts_its_subscriber_recorded()
+    {
+        var envelope = await AcceptAsync("store-dl-drop");
+        var registry = _intake.App.Services.GetRequiredService<EventRegistry>();
+        await registry.ReportStageAsync(new StageRecord
+        {
+            EventId = envelope.EventId,
+            Stage = EventRegistry.DeadLetterStage(PlatformNames.AppIds.Audit),
+            At = DateTimeOffset.UtcNow,
+            Reason = "conflict: raw object already holds different bytes",
+            Attempts = 2,
+        }, Ct);
+
+        await DeadLetterAsync(PlatformNames.AppIds.Audit, Guid.NewGuid().ToString(), envelope);
+
+        var letter = Assert.Single(await ListAsync("?subscriber=audit"));
+        Assert.Equal("conflict: raw object already holds different bytes", (string)letter["reason"]!);
+        Assert.Equal(2, (int)letter["attempts"]!);
+    }
+
+    [Fact]
+    public async Task The_same_dead_letter_delivered_again_is_kept_once()
+    {
+        var envelope = await AcceptAsync("store-dl-dup");
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope)));
+
+        Assert.Single(await ListAsync());
+        Assert.Single(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("dead-letter:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_redrive_the_subscriber_handles_hands_it_the_envelope_and_forgets_the_dead_letter()
+    {
+        var envelope = await AcceptAsync("store-dl-ok");
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+
+        var redrive = await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/redrive");
+        Assert.Equal(HttpStatusCode.OK, redrive.StatusCode);
+        var result = JsonNode.Parse(await redrive.Content.ReadAsStringAsync(Ct))!;
+        Assert.Equal(1, (int)result["redriven"]!);
+        Assert.Equal(1, (int)result["resolved"]!);
+
+        var (receivedId, receivedBody) = Assert.Single(_subscribers[PlatformNames.AppIds.Catalog].Received);
+        Assert.Equal(messageId, receivedId);
+        var received = JsonSerializer.Deserialize(receivedBody, ContractsJsonContext.Default.WebhookEnvelope)!;
+        Assert.Equal(envelope.EventId, received.EventId);
+        Assert.Equal(envelope.Payload, received.Payload);
+        var invocation = Assert.Single(Sidecar.Invocations);
+        Assert.Equal((PlatformNames.AppIds.Catalog, "POST", DaprSubscriberEndpoints.RouteOf(PlatformNames.Topics.WebhookEvents, PlatformNames.AppIds.Catalog)),
+            (invocation.AppId, invocation.HttpMethod, invocation.PathAndQuery));
+        Assert.Equal(PlatformNames.AppIds.Intake, invocation.Headers["dapr-caller-app-id"]);
+
+        Assert.Empty(await ListAsync());
+        Assert.DoesNotContain(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("dead-letter:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_redrive_the_subscriber_asks_to_retry_keeps_the_dead_letter_with_one_more_attempt()
+    {
+        var envelope = await AcceptAsync("store-dl-retry");
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+        _subscribers[PlatformNames.AppIds.Catalog].Answer = DeliveryOutcome.Retry;
+
+        var redrive = await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/redrive");
+        var result = JsonNode.Parse(await redrive.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct))!;
+        Assert.Equal((1, 0), ((int)result["redriven"]!, (int)result["resolved"]!));
+
+        var letter = Assert.Single(await ListAsync());
+        Assert.Equal(2, (int)letter["attempts"]!);
+        Assert.Contains("RETRY", (string)letter["reason"]!, StringComparison.Ordinal);
+        Assert.Equal("dead_lettered", (string)(await GetJsonAsync($"/events/{envelope.EventId}"))["status"]!);
+    }
+
+    [Fact]
+    public async Task Redriving_all_of_one_subscriber_leaves_the_other_subscribers_dead_letters_alone()
+    {
+        foreach (var store in new[] { "store-dl-a", "store-dl-b" })
+        {
+            await DeadLetterAsync(PlatformNames.AppIds.Catalog, Guid.NewGuid().ToString(), await AcceptAsync(store));
+        }
+
+        await DeadLetterAsync(PlatformNames.AppIds.Audit, Guid.NewGuid().ToString(), await AcceptAsync("store-dl-c"));
+        Assert.Equal(3, (await ListAsync()).Count);
+
+        var redrive = await OpsAsync(HttpMethod.Post, "/admin/dead-letters/redrive?subscriber=catalog");
+        var result = JsonNode.Parse(await redrive.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct))!;
+        Assert.Equal((2, 2), ((int)result["redriven"]!, (int)result["resolved"]!));
+        Assert.Equal(2, _subscribers[PlatformNames.AppIds.Catalog].Received.Count);
+        Assert.Empty(_subscribers[PlatformNames.AppIds.Audit].Received);
+        Assert.Equal(PlatformNames.AppIds.Audit, (string)Assert.Single(await ListAsync())["subscriber"]!);
+    }
+
+    [Fact]
+    public async Task Unknown_dead_letters_are_404_and_unsafe_names_400()
+    {
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{Guid.NewGuid()}/redrive"), HttpStatusCode.NotFound);
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/bad%20name/1/redrive"), HttpStatusCode.BadRequest);
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/catalog/a%2F..%2Fb/redrive"), HttpStatusCode.BadRequest);
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Get, "/admin/dead-letters?subscriber=..%2Fx"), HttpStatusCode.BadRequest);
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/redrive?subscriber=a%20b"), HttpStatusCode.BadRequest);
+        Assert.Empty(Sidecar.Invocations);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(ApiKey)]
+    public async Task The_dead_letter_api_needs_the_ops_credential(string? key)
+    {
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, Guid.NewGuid().ToString(), await AcceptAsync("store-dl-auth"));
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/admin/dead-letters"), (HttpMethod.Post, "/admin/dead-letters/redrive") })
+        {
+            await WebhookEndpointTests.AssertProblem(await OpsAsync(method, path, key), HttpStatusCode.Unauthorized);
+        }
+
+        Assert.Empty(Sidecar.Invocations);
+        Assert.Single(await ListAsync());
+    }
+
+    [Fact]
+    public async Task Programmatic_subscriptions_list_the_dead_letter_topics_without_a_dead_letter_topic_of_their_own()
+    {
+        var subscriptions = JsonNode.Parse(await Client.GetStringAsync("/dapr/subscribe", Ct))!.AsArray();
+        foreach (var app in PlatformNames.AppIds.WebhookEventSubscribers)
+        {
+            var topic = PlatformNames.Topics.DeadLetterOf(app);
+            var subscription = Assert.Single(subscriptions, s => (string)s!["topic"]! == topic)!;
+            Assert.Equal(PlatformNames.Components.PubSub, (string)subscription["pubsubName"]!);
+            // Dapr.AspNetCore lists the route pattern, without its leading slash; the sidecar adds it back.
+            Assert.Equal(DaprSubscriberEndpoints.RouteOf(topic, PlatformNames.AppIds.Intake).TrimStart('/'), (string)(subscription["route"] ?? subscription["routes"]!["default"])!);
+            Assert.Null(subscription["deadLetterTopic"]);
+        }
+    }
+
+    [Fact]
+    public async Task A_webhook_posted_as_a_cloudevent_is_still_refused_not_unwrapped()
+    {
+        var cloudEvent = new JsonObject { ["specversion"] = "1.0", ["id"] = "x", ["data"] = new JsonObject { ["store_id"] = "s-ce" } };
+        var response = await Client.SendAsync(Webhook(cloudEvent.ToJsonString(), "application/cloudevents+json"), Ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    /// <summary>Posts a webhook and returns the envelope intake published for it.</summary>
+    private async Task<WebhookEnvelope> AcceptAsync(string storeId)
+    {
+        var response = await Client.SendAsync(Webhook($$"""{"event_type":"new_store","store_id":"{{storeId}}","store_domain":"{{storeId}}.example"}"""), Ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var eventId = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString();
+        return Sidecar.Published
+            .Where(m => m.Topic == PlatformNames.Topics.WebhookEvents)
+            .Select(m => JsonSerializer.Deserialize(m.Data, ContractsJsonContext.Default.WebhookEnvelope)!)
+            .Single(e => e.EventId == eventId);
+    }
+
+    /// <summary>What the subscriber's sidecar sends to its dead-letter topic, as intake's sidecar delivers it: the original CloudEvent.</summary>
+    private async Task DeadLetterAsync(string subscriber, string messageId, WebhookEnvelope envelope)
+    {
+        var cloudEvent = new JsonObject
+        {
+            ["specversion"] = "1.0",
+            ["id"] = messageId,
+            ["source"] = PlatformNames.AppIds.Intake,
+            ["type"] = "com.dapr.event.sent",
+            ["topic"] = PlatformNames.Topics.WebhookEvents,
+            ["pubsubname"] = PlatformNames.Components.PubSub,
+            ["datacontenttype"] = "application/json",
+            ["time"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["data"] = JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope)),
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, DaprSubscriberEndpoints.RouteOf(PlatformNames.Topics.DeadLetterOf(subscriber), PlatformNames.AppIds.Intake))
+        {
+            Content = new StringContent(cloudEvent.ToJsonString(), Encoding.UTF8, "application/cloudevents+json"),
+        };
+        var response = await Client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("SUCCESS", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
+    }
+
+    private async Task<List<JsonNode>> ListAsync(string query = "") =>
+        [.. (await GetJsonAsync("/admin/dead-letters" + query)).AsArray().Select(letter => letter!)];
+
+    private async Task<JsonNode> GetJsonAsync(string path)
+    {
+        var response = await OpsAsync(HttpMethod.Get, path);
+        return JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct))!;
+    }
+
+    private Task<HttpResponseMessage> OpsAsync(HttpMethod method, string path, string? key = OpsKey)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (key is not null)
+        {
+            request.Headers.Add("x-api-key", key);
+        }
+
+        return Client.SendAsync(request, Ct);
+    }
+
+    private static HttpRequestMessage Webhook(string json, string contentType = "application/json") => StandaloneApp.Webhook(json, ApiKey, contentType);
+
+    /// <summary>A subscriber app as deployed: CloudEvents unwrapped, its handler behind the real subscription endpoint.</summary>
+    private async Task<HttpMessageHandler> StartSubscriberAppAsync(ScriptedSubscriber handler)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Configuration[DaprSubscriberEndpoints.ProgrammaticSubscriptionsKey] = "false";
+        builder.Services.AddSingleton<IMessageHandler>(handler);
+        var app = builder.Build();
+        app.UseCloudEvents();
+        app.MapDaprSubscribers(PlatformNames.Components.PubSub);
+        await app.StartAsync(Ct);
+        _apps.Add(app);
+        return app.GetTestServer().CreateHandler();
+    }
+
+    /// <summary>A subscriber of <c>webhook-events</c> that answers what the test says and records what it got.</summary>
+    private sealed class ScriptedSubscriber(string subscriber) : IMessageHandler
+    {
+        public DeliveryOutcome Answer { get; set; } = DeliveryOutcome.Success;
+
+        public ConcurrentQueue<(string MessageId, byte[] Message)> Received { get; } = new();
+
+        public string Subscriber => subscriber;
+
+        public string Topic => PlatformNames.Topics.WebhookEvents;
+
+        public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            Received.Enqueue((context.MessageId, message.ToArray()));
+            return ValueTask.FromResult(Answer);
+        }
+    }
+}
