@@ -28,7 +28,7 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var now = Now();
         var expiresAt = ExpiresAt(now, timeToLive);
         var bytes = value.ToArray();
-        var saved = await database.WriteAsync(connection => TrySave(connection, key, bytes, etag, expiresAt, now), cancellationToken).ConfigureAwait(false);
+        var saved = await database.WriteStatementAsync(connection => TrySave(connection, key, bytes, etag, expiresAt, now), cancellationToken).ConfigureAwait(false);
         return saved ? SaveOutcome.Saved : SaveOutcome.Conflict;
     }
 
@@ -37,7 +37,7 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var now = Now();
         var expiresAt = ExpiresAt(now, timeToLive);
         var bytes = value.ToArray();
-        await database.WriteAsync(connection =>
+        await database.WriteStatementAsync(connection =>
         {
             Save(connection, key, bytes, expiresAt, now);
             return true;
@@ -79,7 +79,7 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
 
     public async ValueTask<bool> TryDeleteAsync(string key, string? etag, CancellationToken cancellationToken)
     {
-        var deleted = await database.WriteAsync(connection =>
+        var deleted = await database.WriteStatementAsync(connection =>
         {
             var command = database.Prepared(connection, "DELETE FROM state WHERE key = $key AND ($etag IS NULL OR etag = $etag)");
             command.Parameters.AddWithValue("$key", key);

@@ -21,7 +21,7 @@ public sealed class Program
 
         var app = builder.Build();
         app.UseServiceDefaults();
-        app.UseCloudEvents(); // Dapr delivers CloudEvents; the handlers read their data (the envelope)
+        app.UseDaprSubscriptionCloudEvents(); // Dapr delivers CloudEvents; the handlers read their data (the envelope) and id
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapDaprSubscribers(PlatformNames.Components.PubSub);

@@ -18,7 +18,7 @@ public sealed class Program
 
         var app = builder.Build();
         app.UseServiceDefaults();
-        app.UseCloudEvents();
+        app.UseDaprSubscriptionCloudEvents(); // Dapr delivers CloudEvents; the handler reads their data (the envelope) and id
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapDaprSubscribers(PlatformNames.Components.PubSub);
