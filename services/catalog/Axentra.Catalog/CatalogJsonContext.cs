@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Axentra.Catalog.Apis;
@@ -10,6 +11,7 @@ namespace Axentra.Catalog;
 [JsonSerializable(typeof(StoreStatusState))]
 [JsonSerializable(typeof(KbRefreshMessage))]
 [JsonSerializable(typeof(JsonObject))]
+[JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(RoutedMarker))]
 [JsonSerializable(typeof(StoreCatalogPage))]
 [JsonSerializable(typeof(Replay.ReplayReport))]

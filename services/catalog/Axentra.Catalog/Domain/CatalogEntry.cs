@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Axentra.Catalog.Domain;
@@ -47,7 +48,11 @@ public sealed record CatalogEntryState
 {
     public required CatalogVersion Version { get; init; }
 
-    public JsonObject? Content { get; init; }
+    /// <summary>
+    /// A JSON element rather than a <c>JsonObject</c>: the entry is read several times per event, and an element is
+    /// one buffer where a node tree is an object per value (docs/performance.md).
+    /// </summary>
+    public JsonElement? Content { get; init; }
 
     public IReadOnlyList<string> UnannouncedEventIds { get; init; } = [];
 
@@ -88,9 +93,10 @@ public static class CatalogEntryRules
     /// </param>
     public static EntryDecision Decide(CatalogEntryState? current, CatalogVersion incoming, JsonObject? content, bool announce, bool force = false, bool recompute = false)
     {
+        var element = content is null ? (JsonElement?)null : JsonSerializer.SerializeToElement(content, CatalogJsonContext.Default.JsonObject);
         if (current is not null && current.Version.EventId == incoming.EventId)
         {
-            var sameContent = current.Content is null ? content is null : content is not null && JsonNode.DeepEquals(current.Content, content);
+            var sameContent = current.Content is not { } stored ? element is null : element is { } incomingContent && JsonElement.DeepEquals(stored, incomingContent);
             if (!recompute || sameContent || current.Version.Deleted != (content is null))
             {
                 return new EntryDecision(EntryOutcome.AlreadyApplied, null, false);
@@ -98,7 +104,7 @@ public static class CatalogEntryRules
 
             return new EntryDecision(EntryOutcome.Applied, current with
             {
-                Content = (JsonObject?)content?.DeepClone(),
+                Content = element,
                 UnannouncedEventIds = announce ? [.. current.UnannouncedEventIds, incoming.EventId] : current.UnannouncedEventIds,
             }, Changed: true);
         }
@@ -115,9 +121,9 @@ public static class CatalogEntryRules
             version = current.Version with { Deleted = true, EventId = incoming.EventId };
         }
 
-        var changed = content is null
+        var changed = element is not { } after
             ? current?.IsPresent == true
-            : current?.Content is not { } before || !JsonNode.DeepEquals(before, content);
+            : current?.Content is not { } before || !JsonElement.DeepEquals(before, after);
         var pending = current?.UnannouncedEventIds ?? [];
         if (changed && announce)
         {
@@ -127,7 +133,7 @@ public static class CatalogEntryRules
         return new EntryDecision(EntryOutcome.Applied, new CatalogEntryState
         {
             Version = version,
-            Content = (JsonObject?)content?.DeepClone(),
+            Content = element,
             UnannouncedEventIds = pending,
         }, changed);
     }

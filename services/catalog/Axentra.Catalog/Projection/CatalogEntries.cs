@@ -95,7 +95,7 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
         {
             if (target.Content is { } content)
             {
-                await processed.PutAsync(key.ObjectKey, JsonSerializer.SerializeToUtf8Bytes(content, CatalogJsonContext.Default.JsonObject), cancellationToken).ConfigureAwait(false);
+                await processed.PutAsync(key.ObjectKey, JsonSerializer.SerializeToUtf8Bytes(content, CatalogJsonContext.Default.JsonElement), cancellationToken).ConfigureAwait(false);
             }
             else
             {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Axentra.Catalog.Domain;
 
@@ -14,7 +15,7 @@ public sealed class CatalogEntryRulesTests
     private static JsonObject B => new() { ["name"] = "b" };
 
     private static CatalogEntryState Present(DateTimeOffset at, string eventId, JsonObject content, params string[] pending) =>
-        new() { Version = new CatalogVersion(at, false, eventId), Content = content, UnannouncedEventIds = pending };
+        new() { Version = new CatalogVersion(at, false, eventId), Content = JsonSerializer.SerializeToElement(content), UnannouncedEventIds = pending };
 
     private static CatalogEntryState Tombstone(DateTimeOffset at, string eventId) =>
         new() { Version = new CatalogVersion(at, true, eventId), Content = null };
@@ -132,7 +133,7 @@ public sealed class CatalogEntryRulesTests
         Assert.Equal(EntryOutcome.Applied, rebuild.Outcome);
         Assert.True(rebuild.Changed);
         Assert.Equal(current.Version, rebuild.NewState!.Version);
-        Assert.True(JsonNode.DeepEquals(B, rebuild.NewState.Content));
+        Assert.True(JsonElement.DeepEquals(JsonSerializer.SerializeToElement(B), rebuild.NewState.Content!.Value));
         Assert.Equal(["e2"], rebuild.NewState.UnannouncedEventIds);
     }
 
