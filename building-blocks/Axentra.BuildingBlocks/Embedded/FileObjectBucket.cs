@@ -9,7 +9,11 @@ namespace Axentra.BuildingBlocks.Embedded;
 public sealed class FileObjectBucket : IObjectBucket
 {
     private const string TempMarker = ".tmp-";
+    private const int MaxKnownDirectories = 10_000;
     private readonly string _root;
+
+    /// <summary>Folders this bucket created or found, so a write does not ask the file system again each time.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _knownDirectories = new(StringComparer.Ordinal);
     private readonly bool _fsync;
 
     public FileObjectBucket(string dataDirectory, string bucketName, bool fsync)
@@ -26,15 +30,19 @@ public sealed class FileObjectBucket : IObjectBucket
     {
         var path = PathOf(key);
         var temp = $"{path}{TempMarker}{Guid.NewGuid():N}";
+        var directory = Path.GetDirectoryName(path)!;
         try
         {
             // Inside the try: a folder that cannot be created (disk full, permissions, a file in its place) is the
             // bucket being unavailable, like any other failed write.
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (!_knownDirectories.ContainsKey(directory))
+            {
+                EnsureDirectory(directory);
+            }
 
             // Synchronous: objects are small, and an asynchronous FileStream on Linux only moves the same blocking
             // write to another pool thread, at the cost of a hop and a buffer per object.
-            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var handle = CreateTemporary(temp, directory))
             {
                 RandomAccess.Write(handle, content.Span, fileOffset: 0);
                 if (_fsync)
@@ -47,11 +55,38 @@ public sealed class FileObjectBucket : IObjectBucket
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            _knownDirectories.TryRemove(directory, out _); // look at the folder again next time
             TryDelete(temp);
             throw new BackendUnavailableException($"bucket {Name}", $"cannot write '{key}'", ex);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Creates the temporary file; a folder removed since we last saw it is created again, once.</summary>
+    private Microsoft.Win32.SafeHandles.SafeFileHandle CreateTemporary(string temp, string directory)
+    {
+        try
+        {
+            return File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            _knownDirectories.TryRemove(directory, out _);
+            EnsureDirectory(directory);
+            return File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+    }
+
+    private void EnsureDirectory(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        if (_knownDirectories.Count >= MaxKnownDirectories)
+        {
+            _knownDirectories.Clear();
+        }
+
+        _knownDirectories[directory] = true;
     }
 
     public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)

@@ -32,4 +32,23 @@ public sealed class FileObjectBucketTests : ObjectBucketContract
 
         Assert.False(File.Exists(Path.Combine(_directory.Path, "escaped.json")));
     }
+
+    [Fact]
+    public async Task A_folder_removed_behind_the_buckets_back_is_created_again_and_a_file_in_its_place_is_an_outage()
+    {
+        var bucketFolder = Path.Combine(_directory.Path, "axentra-webhook-raw-audit");
+        await Bucket.PutAsync("s1/a.json", "{}"u8.ToArray(), Ct);
+
+        Directory.Delete(Path.Combine(bucketFolder, "s1"), recursive: true);
+        await Bucket.PutAsync("s1/b.json", "{}"u8.ToArray(), Ct);
+        Assert.True(File.Exists(Path.Combine(bucketFolder, "s1", "b.json")));
+
+        Directory.Delete(Path.Combine(bucketFolder, "s1"), recursive: true);
+        await File.WriteAllTextAsync(Path.Combine(bucketFolder, "s1"), "not a folder", Ct);
+        await Assert.ThrowsAsync<BackendUnavailableException>(async () => await Bucket.PutAsync("s1/c.json", "{}"u8.ToArray(), Ct));
+
+        File.Delete(Path.Combine(bucketFolder, "s1"));
+        await Bucket.PutAsync("s1/c.json", "{}"u8.ToArray(), Ct);
+        Assert.True(File.Exists(Path.Combine(bucketFolder, "s1", "c.json")));
+    }
 }
