@@ -23,28 +23,15 @@ public static class InstrumentedAdapters
     internal static IServiceCollection AddAdapterInstrumentation(this IServiceCollection services)
     {
         services.AddSingleton<AdapterMetrics>();
-        Decorate<IStateStore>(services, (sp, inner) => new InstrumentedStateStore(inner, sp.GetRequiredService<AdapterMetrics>()));
-        Decorate<IMessagePublisher>(services, (sp, inner) => new InstrumentedPublisher(inner, sp.GetRequiredService<AdapterMetrics>()));
+        services.Decorate<IStateStore>((sp, inner) => new InstrumentedStateStore(inner, sp.GetRequiredService<AdapterMetrics>()));
+        services.Decorate<IMessagePublisher>((sp, inner) => new InstrumentedPublisher(inner, sp.GetRequiredService<AdapterMetrics>()));
         if (services.Any(d => d.ServiceType == typeof(ITransactionalOutbox)))
         {
-            Decorate<ITransactionalOutbox>(services, (sp, inner) => new InstrumentedOutbox(inner, sp.GetRequiredService<AdapterMetrics>()));
+            services.Decorate<ITransactionalOutbox>((sp, inner) => new InstrumentedOutbox(inner, sp.GetRequiredService<AdapterMetrics>()));
         }
 
-        Decorate<IObjectBuckets>(services, (sp, inner) => new InstrumentedBuckets(inner, sp.GetRequiredService<AdapterMetrics>()));
+        services.Decorate<IObjectBuckets>((sp, inner) => new InstrumentedBuckets(inner, sp.GetRequiredService<AdapterMetrics>()));
         return services;
-    }
-
-    private static void Decorate<T>(IServiceCollection services, Func<IServiceProvider, T, T> decorate)
-        where T : class
-    {
-        var descriptor = services.Last(d => d.ServiceType == typeof(T));
-        services.Remove(descriptor);
-        services.Add(ServiceDescriptor.Describe(typeof(T), sp =>
-        {
-            var inner = descriptor.ImplementationInstance as T
-                ?? (descriptor.ImplementationFactory is { } factory ? (T)factory(sp) : (T)ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!));
-            return decorate(sp, inner);
-        }, descriptor.Lifetime));
     }
 
     internal sealed class InstrumentedStateStore(IStateStore inner, AdapterMetrics metrics) : IStateStore

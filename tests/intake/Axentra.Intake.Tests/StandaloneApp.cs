@@ -1,12 +1,12 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.State;
 using Axentra.Intake.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Axentra.Intake.Tests;
@@ -68,10 +68,10 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
 
         builder.ConfigureTestServices(services =>
         {
-            services.Decorate<IMessagePublisher>(inner => Publisher.Wrapping(inner));
+            services.Decorate<IMessagePublisher>((_, inner) => Publisher.Wrapping(inner));
             if (_transactionalOutbox)
             {
-                services.Decorate<ITransactionalOutbox>(inner => Publisher.Wrapping(inner));
+                services.Decorate<ITransactionalOutbox>((_, inner) => Publisher.Wrapping(inner));
             }
             else
             {
@@ -186,22 +186,5 @@ public sealed class FaultInjectingPublisher
             await owner._inner!.PublishAsync(topic, jsonMessage, cancellationToken);
             Interlocked.Increment(ref owner._published);
         }
-    }
-}
-
-internal static class ServiceCollectionDecoration
-{
-    /// <summary>Replaces the registration of <typeparamref name="T"/> with a decorator around it.</summary>
-    public static void Decorate<T>(this IServiceCollection services, Func<T, T> decorate)
-        where T : class
-    {
-        var descriptor = services.Last(d => d.ServiceType == typeof(T));
-        services.Remove(descriptor);
-        services.Add(ServiceDescriptor.Describe(typeof(T), sp =>
-        {
-            var inner = descriptor.ImplementationInstance as T
-                ?? (descriptor.ImplementationFactory is { } factory ? (T)factory(sp) : (T)ActivatorUtilities.CreateInstance(sp, descriptor.ImplementationType!));
-            return decorate(inner);
-        }, descriptor.Lifetime));
     }
 }
