@@ -37,4 +37,17 @@ public sealed record WebhookEnvelope
 
     /// <summary>The request body exactly as received.</summary>
     public required byte[] Payload { get; init; }
+
+    /// <summary>The envelope in <paramref name="message"/>, or null when it is not one (for listings that show what they can).</summary>
+    public static WebhookEnvelope? TryParse(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize(message, ContractsJsonContext.Default.WebhookEnvelope);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.Contracts;
 
@@ -46,7 +45,7 @@ public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubS
         var list = new List<DeadLetter>();
         while (reader.Read())
         {
-            var envelope = TryReadEnvelope((byte[])reader.GetValue(3));
+            var envelope = WebhookEnvelope.TryParse((byte[])reader.GetValue(3));
             list.Add(new DeadLetter(
                 reader.GetString(0), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture), reader.GetString(2), envelope?.EventId, envelope?.EventType,
                 envelope?.StoreId, reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
@@ -78,17 +77,5 @@ public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubS
         }
 
         return redriven;
-    }
-
-    private static WebhookEnvelope? TryReadEnvelope(byte[] body)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(body, ContractsJsonContext.Default.WebhookEnvelope);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

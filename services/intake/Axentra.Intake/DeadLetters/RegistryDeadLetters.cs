@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.Registry;
@@ -62,7 +61,7 @@ public sealed partial class RegistryDeadLetters(
             return DeliveryOutcome.Success; // a redelivery of one we keep
         }
 
-        var envelope = TryReadEnvelope(message);
+        var envelope = WebhookEnvelope.TryParse(message.Span);
         var eventId = SafeKeySegment.IsValid(envelope?.EventId) ? envelope!.EventId : null;
         var (reason, attempts) = (RetryBudgetSpent, 1);
         if (eventId is not null)
@@ -268,18 +267,6 @@ public sealed partial class RegistryDeadLetters(
     /// </summary>
     private static string StorableId(string messageId) =>
         SafeKeySegment.IsValid(messageId) ? messageId : "sha256-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(messageId)))[..32];
-
-    private static WebhookEnvelope? TryReadEnvelope(ReadOnlyMemory<byte> message)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(message.Span, ContractsJsonContext.Default.WebhookEnvelope);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) kept: {Reason}")]
     private partial void LogKept(string subscriber, string messageId, string eventId, string reason);
