@@ -199,33 +199,38 @@ public sealed partial class WebhookRegistrar(
     private async Task<RegistrationResult?> TryRegisterAsync(
         string claimKey, DedupeClaim claim, string? etag, ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (outbox is null)
-        {
-            return await TryClaimAsync(claimKey, claim, etag, cancellationToken).ConfigureAwait(false)
-                ? await CompleteAsync(claimKey, claim, webhook, payload, cancellationToken).ConfigureAwait(false)
-                : null;
-        }
-
         var identity = claim.Event;
         using var scope = logger.BeginScope(new EventLogScope(identity.EventId, identity.StoreId, identity.EventType));
         var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
+        var registered = outbox is not null
+            ? await CommitAsync(outbox, claimKey, claim, etag, webhook, routingTarget, payload, cancellationToken).ConfigureAwait(false)
+            : await TryClaimAsync(claimKey, claim, etag, cancellationToken).ConfigureAwait(false)
+                ? await CompleteAsync(claimKey, claim, webhook, routingTarget, payload, cancellationToken).ConfigureAwait(false)
+                : null;
+        if (registered is not null && webhook.GeneratedIds.Count > 0)
+        {
+            LogGeneratedIds(identity.EventId, string.Join(",", webhook.GeneratedIds));
+        }
+
+        return registered;
+    }
+
+    /// <summary>The one-commit registration: the claim, already accepted, with the registry writes and the message.</summary>
+    private async Task<RegistrationResult?> CommitAsync(
+        ITransactionalOutbox transactionalOutbox, string claimKey, DedupeClaim claim, string? etag, ClassifiedWebhook webhook, string? routingTarget,
+        ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
         var accepted = claim with { State = DedupeClaim.Accepted };
-        var outcome = await outbox.TryCommitAsync(
+        var outcome = await transactionalOutbox.TryCommitAsync(
             new OutboxCommit(
                 new StateWrite(claimKey, JsonSerializer.SerializeToUtf8Bytes(accepted, IntakeJsonContext.Default.DedupeClaim), StoredFor),
                 etag,
-                RegistryWrites(identity, webhook, routingTarget),
+                RegistryWrites(claim.Event, webhook, routingTarget),
                 PlatformNames.Topics.WebhookEvents,
-                EnvelopeOf(identity, webhook, routingTarget, payload)),
+                EnvelopeOf(claim.Event, webhook, routingTarget, payload)),
             cancellationToken).ConfigureAwait(false);
         metrics.DedupeClaim(etag is null ? "first" : "replace", outcome == SaveOutcome.Saved);
-        if (outcome != SaveOutcome.Saved)
-        {
-            return null;
-        }
-
-        LogGeneratedIdsOf(identity, webhook);
-        return new RegistrationResult.Accepted(identity);
+        return outcome == SaveOutcome.Saved ? new RegistrationResult.Accepted(claim.Event) : null;
     }
 
     private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken)
@@ -236,12 +241,11 @@ public sealed partial class WebhookRegistrar(
         return won;
     }
 
+    /// <summary>The step-by-step registration after a won claim: registry writes, publish, then the claim accepted.</summary>
     private async Task<RegistrationResult> CompleteAsync(
-        string claimKey, DedupeClaim claim, ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+        string claimKey, DedupeClaim claim, ClassifiedWebhook webhook, string? routingTarget, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var identity = claim.Event;
-        using var scope = logger.BeginScope(new EventLogScope(identity.EventId, identity.StoreId, identity.EventType));
-        var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
         try
         {
             foreach (var write in RegistryWrites(identity, webhook, routingTarget))
@@ -270,7 +274,6 @@ public sealed partial class WebhookRegistrar(
             LogConfirmFailed(identity.EventId, ex);
         }
 
-        LogGeneratedIdsOf(identity, webhook);
         return new RegistrationResult.Accepted(identity);
     }
 
@@ -323,14 +326,6 @@ public sealed partial class WebhookRegistrar(
             Payload = payload.ToArray(),
         };
         return JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope);
-    }
-
-    private void LogGeneratedIdsOf(EventIdentity identity, ClassifiedWebhook webhook)
-    {
-        if (webhook.GeneratedIds.Count > 0)
-        {
-            LogGeneratedIds(identity.EventId, string.Join(",", webhook.GeneratedIds));
-        }
     }
 
     /// <summary>Ends our lease now so the sender's retry can take the claim over without waiting for it to expire.</summary>
