@@ -11,10 +11,10 @@ public sealed class EmbeddedOutbox(EmbeddedDatabase database, SqliteStateStore s
     public async ValueTask<SaveOutcome> TryCommitAsync(OutboxCommit commit, CancellationToken cancellationToken)
     {
         var now = state.Now();
-        var condition = (commit.Condition.Key, Value: ArrayOf(commit.Condition.Value), ExpiresAt: SqliteStateStore.ExpiresAt(now, commit.Condition.TimeToLive));
-        var writes = commit.Writes.Select(w => (w.Key, Value: ArrayOf(w.Value), ExpiresAt: SqliteStateStore.ExpiresAt(now, w.TimeToLive))).ToArray();
+        var condition = (commit.Condition.Key, Value: commit.Condition.Value.ToArray(), ExpiresAt: SqliteStateStore.ExpiresAt(now, commit.Condition.TimeToLive));
+        var writes = commit.Writes.Select(w => (w.Key, Value: w.Value.ToArray(), ExpiresAt: SqliteStateStore.ExpiresAt(now, w.TimeToLive))).ToArray();
         var subscribers = queue.SubscribersOf(commit.Topic);
-        var message = ArrayOf(commit.Message);
+        var message = commit.Message.ToArray();
 
         var saved = await database.WriteAsync(connection =>
         {
@@ -43,10 +43,4 @@ public sealed class EmbeddedOutbox(EmbeddedDatabase database, SqliteStateStore s
 
         return saved ? SaveOutcome.Saved : SaveOutcome.Conflict;
     }
-
-    /// <summary>The bytes as an array for SQLite, without a copy when the memory already is a whole array.</summary>
-    private static byte[] ArrayOf(ReadOnlyMemory<byte> memory) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : memory.ToArray();
 }
