@@ -35,6 +35,9 @@ internal static class EmbeddedSchema
             PRIMARY KEY (subscriber, message_id)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS queue_due ON queue_deliveries (subscriber, state, next_attempt_at);
+        -- "Is any subscriber still owed this message?", asked after every successful delivery: without it SQLite
+        -- scans every pending delivery, so each acknowledgement cost grew with the backlog (docs/performance.md).
+        CREATE INDEX IF NOT EXISTS queue_deliveries_message ON queue_deliveries (message_id);
         """;
 
     private const string StateToRowid = """

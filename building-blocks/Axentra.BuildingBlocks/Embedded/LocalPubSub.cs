@@ -66,13 +66,13 @@ public sealed class LocalPubSub : IMessagePublisher
     /// <summary>Stores a message and one pending delivery per subscriber, inside a write the caller runs.</summary>
     internal long Insert(SqliteConnection connection, string topic, byte[] body, string[] subscribers, long now)
     {
-        var insert = _database.Prepared(connection, "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now) RETURNING id");
+        var insert = _database.Prepared(connection, LocalQueueStatements.InsertMessage);
         insert.Parameters.AddWithValue("$topic", topic);
         insert.Parameters.AddWithValue("$body", body);
         insert.Parameters.AddWithValue("$now", now);
         var id = (long)insert.ExecuteScalar()!;
 
-        var delivery = _database.Prepared(connection, "INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ($subscriber, $id, $now)");
+        var delivery = _database.Prepared(connection, LocalQueueStatements.InsertDelivery);
         var subscriberParameter = delivery.Parameters.Add("$subscriber", SqliteType.Text);
         delivery.Parameters.AddWithValue("$id", id);
         delivery.Parameters.AddWithValue("$now", now);

@@ -100,12 +100,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         return _database.Read(connection =>
         {
-            var command = _database.Prepared(connection, """
-                SELECT d.message_id, d.attempts, m.body FROM queue_deliveries d
-                JOIN queue_messages m ON m.id = d.message_id
-                WHERE d.subscriber = $subscriber AND d.state = 0 AND d.next_attempt_at <= $now
-                ORDER BY d.message_id LIMIT $limit
-                """);
+            var command = _database.Prepared(connection, LocalQueueStatements.FetchDue);
             command.Parameters.AddWithValue("$subscriber", subscriber);
             command.Parameters.AddWithValue("$now", now);
             command.Parameters.AddWithValue("$limit", _options.BatchSize);
@@ -125,7 +120,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var next = _database.Read(connection =>
         {
-            var command = _database.Prepared(connection, "SELECT MIN(next_attempt_at) FROM queue_deliveries WHERE subscriber = $subscriber AND state = 0");
+            var command = _database.Prepared(connection, LocalQueueStatements.NextDue);
             command.Parameters.AddWithValue("$subscriber", subscriber);
             var value = command.ExecuteScalar();
             return value is long l ? l : (long?)null;
@@ -150,17 +145,11 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 SqliteCommand command;
                 if (result.Outcome == DeliveryOutcome.Success)
                 {
-                    command = _database.Prepared(connection, """
-                        DELETE FROM queue_deliveries WHERE subscriber = $subscriber AND message_id = $id;
-                        DELETE FROM queue_messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM queue_deliveries WHERE message_id = $id);
-                        """);
+                    command = _database.Prepared(connection, LocalQueueStatements.Acknowledge);
                 }
                 else
                 {
-                    command = _database.Prepared(connection, """
-                        UPDATE queue_deliveries SET attempts = $attempts, next_attempt_at = $next, last_error = $error, state = $state
-                        WHERE subscriber = $subscriber AND message_id = $id
-                        """);
+                    command = _database.Prepared(connection, LocalQueueStatements.Reschedule);
                     command.Parameters.AddWithValue("$attempts", result.Attempts);
                     command.Parameters.AddWithValue("$next", (now + result.RetryAfter).ToUnixTimeMilliseconds());
                     command.Parameters.AddWithValue("$error", result.Error ?? "");
