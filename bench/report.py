@@ -62,11 +62,18 @@ def main():
         return float(open(path).read()) if os.path.exists(path) else None
 
     runs = {name: wrk_summary(load(args.work, name), cpu(name)) for name in (
-        "bare-throughput", "bare-fixed-rate", "host-throughput", "host-fixed-rate", "host-duplicate-mix")}
+        "bare-throughput", "bare-fixed-rate", "host-throughput", "host-fixed-rate", "host-duplicate-mix", "held-throughput", "held-fixed-rate")}
     drains = {name: load(args.work, name + "-drain") for name in ("host-throughput", "host-fixed-rate", "host-duplicate-mix")}
 
     host, bare, fixed = runs["host-throughput"], runs["bare-throughput"], runs["host-fixed-rate"]
-    ratio = host["accepted_per_s"] / bare["requests_per_s"] if bare["requests_per_s"] else 0
+    # Intake's targets are measured on intake alone (deliveries held, every webhook queued durably); the drain target
+    # on the backlog that run left, drained by a host started afterwards. The full pipeline's run (intake, audit and
+    # catalog competing for the same 2 cores) is reported beside them.
+    alone = runs["held-throughput"] or host
+    alone_fixed = runs["held-fixed-rate"] or fixed
+    backlog = load(args.work, "backlog-drain")
+    ratio = alone["accepted_per_s"] / bare["requests_per_s"] if bare["requests_per_s"] else 0
+    pipeline_ratio = host["accepted_per_s"] / bare["requests_per_s"] if bare["requests_per_s"] else 0
     drain = drains["host-throughput"]
     drain_rate = drain.get("events_per_second_load_start_to_empty")
     # With no backlog at the end of the load the pipeline kept pace with intake: the rate is a lower bound of what
@@ -87,11 +94,12 @@ def main():
         "note": "objects may exceed 202s by requests in flight when wrk stopped (at most connections per run); fewer would be a lost event",
     }
 
+    backlog_rate = backlog.get("events_per_s") if backlog else None
     measured = {
-        "intake_accepted_per_s": host["accepted_per_s"],
-        "p99_ms_at_fixed_rate": fixed["latency_ms"]["p99"],
+        "intake_accepted_per_s": alone["accepted_per_s"],
+        "p99_ms_at_fixed_rate": alone_fixed["latency_ms"]["p99"],
         "ratio_to_bare": round(ratio, 3),
-        "drain_events_per_s": drain_rate,
+        "drain_events_per_s": backlog_rate if backlog_rate is not None else drain_rate,
         "peak_rss_mb": round(args.peak_rss_kb / 1024, 1),
         "cold_start_s": args.cold_start,
     }
@@ -100,14 +108,20 @@ def main():
         value = measured[key]
         if value is None:
             met[key] = None
-        elif key == "drain_events_per_s" and drain_bounded_by_intake and value < target:
+        elif key == "drain_events_per_s" and backlog_rate is None and drain_bounded_by_intake and value < target:
             met[key] = None  # undetermined: the pipeline was never behind
         elif key in ("p99_ms_at_fixed_rate", "peak_rss_mb", "cold_start_s"):
             met[key] = value <= target
         else:
             met[key] = value >= target
     # A fixed-rate run whose sender fell behind its schedule did not measure latency at that rate.
-    fixed_rate_held = fixed["late_sends"] <= 0.01 * max(fixed["requests"], 1)
+    fixed_rate_held = alone_fixed["late_sends"] <= 0.01 * max(alone_fixed["requests"], 1)
+    if not fixed_rate_held:
+        met["p99_ms_at_fixed_rate"] = False  # the host did not sustain the rate, so it cannot meet a latency at it
+    pipeline = {"accepted_per_s": host["accepted_per_s"], "ratio_to_bare": round(pipeline_ratio, 3),
+                "p99_ms_at_fixed_rate": fixed["latency_ms"]["p99"],
+                "fixed_rate_held": fixed["late_sends"] <= 0.01 * max(fixed["requests"], 1),
+                "events_per_s_load_start_to_empty": drain_rate, "kept_up": drain_bounded_by_intake}
 
     result = {
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -123,6 +137,8 @@ def main():
         "fixed_rate_held": fixed_rate_held,
         "runs": runs,
         "drain": drains,
+        "backlog_drain": backlog,
+        "full_pipeline": pipeline,
         "drain_bounded_by_intake": drain_bounded_by_intake,
         "audit": audit,
         "host": {"cold_start_s": args.cold_start, "peak_rss_kb": args.peak_rss_kb, "rss_at_end_kb": args.rss_kb,
@@ -144,12 +160,16 @@ def main():
 
     mix = runs["host-duplicate-mix"]
     rows = [
-        ("intake accepted/s (distinct 2 KiB)", fmt(measured["intake_accepted_per_s"]), ">= 10,000", mark("intake_accepted_per_s")),
-        ("ratio to bare 202 endpoint", f"{ratio:.1%} ({bare['requests_per_s']:,.0f}/s bare)", ">= 30%", mark("ratio_to_bare")),
-        (f"p99 at {args.rate}/s fixed rate", f"{fixed['latency_ms']['p99']:.2f} ms" + ("" if fixed_rate_held else " (rate not held)"), "<= 20 ms", mark("p99_ms_at_fixed_rate")),
-        ("drain, load start to queue empty",
+        ("intake alone: accepted/s", fmt(measured["intake_accepted_per_s"]), ">= 10,000", mark("intake_accepted_per_s")),
+        ("intake alone: ratio to bare 202", f"{ratio:.1%} ({bare['requests_per_s']:,.0f}/s bare)", ">= 30%", mark("ratio_to_bare")),
+        (f"{'intake alone' if runs['held-fixed-rate'] else 'full pipeline'}: p99 at {args.rate}/s", f"{alone_fixed['latency_ms']['p99']:.2f} ms" + ("" if fixed_rate_held else f" (rate not held: {alone_fixed['requests_per_s']:,.0f}/s)"),
+         "<= 20 ms", mark("p99_ms_at_fixed_rate")),
+        ("drain of the backlog after restart",
+         fmt(backlog_rate, " ev/s") + f" ({backlog['events']:,} events)" if backlog_rate else "n/a", ">= 3,000 ev/s", mark("drain_events_per_s")),
+        ("full pipeline: accepted/s", f"{host['accepted_per_s']:,.0f} ({pipeline_ratio:.1%} of bare)", "", ""),
+        ("full pipeline: load start to empty",
          (("≥ " if drain_bounded_by_intake else "") + fmt(drain_rate, " ev/s") + (" (kept up)" if drain_bounded_by_intake else "")) if drain_rate else "n/a (no subscriber)",
-         ">= 3,000 ev/s", mark("drain_events_per_s")),
+         "", ""),
         ("peak RSS (VmHWM)", f"{measured['peak_rss_mb']:.0f} MB", "<= 300 MB", mark("peak_rss_mb")),
         ("cold start to /readyz 200", f"{args.cold_start:.2f} s", "<= 1.5 s", mark("cold_start_s")),
     ]
@@ -162,8 +182,16 @@ def main():
     flat = fixed["latency_ms"]
     print(f"full load ({args.connections} conns): p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, p99.9 {lat['p99_9']:.2f} ms;"
           f" non-2xx {host['other_status']}, socket errors {sum(host['socket_errors'].values())}")
-    print(f"fixed {args.rate}/s: achieved {fixed['requests_per_s']:,.0f}/s, p50 {flat['p50']:.2f} ms, p99 {flat['p99']:.2f} ms,"
+    print(f"full pipeline at fixed {args.rate}/s: achieved {fixed['requests_per_s']:,.0f}/s, p50 {flat['p50']:.2f} ms, p99 {flat['p99']:.2f} ms,"
           f" p99.9 {flat['p99_9']:.2f} ms, late sends {fixed['late_sends']}")
+    if runs["held-throughput"] and runs["held-fixed-rate"]:
+        alat, afix = alone["latency_ms"], alone_fixed["latency_ms"]
+        print(f"intake alone: full load p50 {alat['p50']:.2f} ms, p99 {alat['p99']:.2f} ms, host CPU {alone['server_cpu_us_per_request'] or 0:.0f} µs/request;"
+              f" at {args.rate}/s achieved {alone_fixed['requests_per_s']:,.0f}/s, p50 {afix['p50']:.2f} ms, p99 {afix['p99']:.2f} ms, late sends {alone_fixed['late_sends']}")
+    if backlog:
+        print(f"backlog drain: {backlog['events']:,} events in {backlog['seconds_start_to_empty']:.1f} s from the host's start"
+              f" ({backlog['start_to_ready_s']:.2f} s to ready; {backlog['events_per_s_after_ready'] or 0:,.0f} ev/s after),"
+              f" {backlog['host_cpu_us_per_event_after_ready'] or 0:.0f} µs CPU/event, {backlog['raw_audit_objects']:,} raw-audit objects")
     if runs["bare-fixed-rate"]:
         bflat = runs["bare-fixed-rate"]["latency_ms"]
         print(f"bare at {args.rate}/s: p50 {bflat['p50']:.2f} ms, p99 {bflat['p99']:.2f} ms, p99.9 {bflat['p99_9']:.2f} ms (load generator + machine floor)")

@@ -242,6 +242,62 @@ rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$host_pid/status")"
 stop_pid "$host_pid"
 host_exit_log_lines="$(wc -l <"$work/host.log")"
 
+# --- intake alone, then the drain of its backlog -----------------------------------------------------------------
+# A second host on a fresh data directory with deliveries held (Standalone:Queue:Deliver=false): intake's own
+# throughput and latency, its webhooks queued durably. Then that host stops and one with deliveries on starts on
+# the same data directory: the time from its start to an empty queue is the drain of a backlog, start-up included.
+start_host() { # NAME DATA_DIR [ARGS...]: starts $host_pid and sets $host_url; NAME.ready gets start-to-ready seconds
+  local name="$1" dir="$2" port started
+  shift 2
+  port="$(free_port)"
+  started="$(now)"
+  "$publish_root/standalone/axentra-standalone" --urls "http://127.0.0.1:$port" --Standalone:DataDir="$dir" \
+    --Intake:Auth:ApiKeys:0="$api_key" --Intake:RateLimit:PermitsPerSecond=0 ${BENCH_HOST_ARGS:-} "$@" >"$work/$name.log" 2>&1 &
+  host_pid=$!
+  pids+=("$host_pid")
+  server_pid="$host_pid"
+  host_url="http://127.0.0.1:$port/webhooks/supabase"
+  wait_ready "http://127.0.0.1:$port/readyz" "$started" "$host_pid" >"$work/$name.ready" || { tail -50 "$work/$name.log" >&2; exit 1; }
+}
+data_dir="$work/held-data"
+db="$data_dir/axentra.db"
+start_host held-host "$data_dir" --Standalone:Queue:Deliver=false
+log "intake alone: deliveries held (pid $host_pid)"
+run_wrk held-warmup "$host_url" "$warmup"
+run_wrk held-throughput "$host_url" "$duration"
+if [[ $quick -eq 0 ]]; then
+  run_wrk held-fixed-rate "$host_url" "$fixed_duration" BENCH_RATE="$rate"
+fi
+stop_pid "$host_pid"
+backlog_events="$(sql "SELECT COUNT(*) FROM queue_messages")"
+backlog_deliveries="$(queue_depth)"
+log "backlog: $backlog_events events, $backlog_deliveries deliveries; draining it with deliveries on"
+drain_started="$(now)"
+start_host drain-host "$data_dir"
+cpu_before="$(cpu_seconds "$host_pid")"
+while [[ "$(queue_depth)" -gt 0 ]]; do
+  if [[ "$(python3 -c "print(int($(now) - $drain_started > 600))")" == 1 ]]; then
+    log "backlog not drained after 600 s; giving up on the backlog measurement"
+    break
+  fi
+  sleep 0.1
+done
+drain_ended="$(now)"
+python3 - "$work/backlog-drain.json" <<EOF
+import json, sys
+seconds = $drain_ended - $drain_started
+ready = float(open("$work/drain-host.ready").read())
+cpu = $(cpu_seconds "$host_pid") - $cpu_before
+json.dump({"events": $backlog_events, "deliveries": $backlog_deliveries, "deliveries_left": $(queue_depth),
+           "seconds_start_to_empty": round(seconds, 3), "start_to_ready_s": ready,
+           "events_per_s": round($backlog_events / seconds, 1) if seconds > 0 else None,
+           "events_per_s_after_ready": round($backlog_events / (seconds - ready), 1) if seconds > ready else None,
+           "host_cpu_us_per_event_after_ready": round(cpu * 1e6 / $backlog_events, 1) if $backlog_events else None,
+           "raw_audit_objects": $(find "$data_dir/axentra-webhook-raw-audit" -type f -name '*.json' 2>/dev/null | wc -l)},
+          open(sys.argv[1], "w"))
+EOF
+stop_pid "$host_pid"
+
 # --- report ---------------------------------------------------------------------------------------------------
 mkdir -p "$bench_dir/results"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"

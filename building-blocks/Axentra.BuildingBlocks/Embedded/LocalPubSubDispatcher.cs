@@ -55,8 +55,16 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         };
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_handlers.Select(h => Task.Run(() => RunSubscriberAsync(h, stoppingToken), stoppingToken)));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Deliver)
+        {
+            LogDeliveriesHeld(string.Join(", ", _handlers.Select(h => h.Subscriber)));
+            return Task.CompletedTask;
+        }
+
+        return Task.WhenAll(_handlers.Select(h => Task.Run(() => RunSubscriberAsync(h, stoppingToken), stoppingToken)));
+    }
 
     private async Task RunSubscriberAsync(IMessageHandler handler, CancellationToken stoppingToken)
     {
@@ -221,6 +229,9 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
             _ => new DeliveryResult(delivery.MessageId, outcome, attempt, _options.BackoffFor(attempt, Random.Shared.NextDouble()), error, attempt >= _options.MaxAttempts),
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Local queue deliveries are held (Standalone:Queue:Deliver=false): webhooks are queued, nothing is delivered to {Subscribers} until a restart with deliveries on")]
+    private partial void LogDeliveriesHeld(string subscribers);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Local queue dispatch for {Subscriber} failed; retrying")]
     private partial void LogDispatchFailed(string subscriber, Exception exception);

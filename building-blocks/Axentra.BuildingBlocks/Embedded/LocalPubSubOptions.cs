@@ -18,6 +18,13 @@ public sealed class LocalPubSubOptions
     /// </summary>
     public int Concurrency { get; set; } = 128;
 
+    /// <summary>
+    /// False holds every delivery: webhooks are still accepted and queued durably, and nothing is handed to audit
+    /// or catalog until the host starts again with deliveries on. For maintenance on what the subscribers write to,
+    /// and for measuring intake and the drain of a backlog apart (bench/run.sh).
+    /// </summary>
+    public bool Deliver { get; set; } = true;
+
     /// <summary>Messages fetched per dispatch round.</summary>
     public int BatchSize { get; set; } = 256;
 

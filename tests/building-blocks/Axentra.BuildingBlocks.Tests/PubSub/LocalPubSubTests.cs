@@ -156,6 +156,25 @@ public sealed class LocalPubSubTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Held_deliveries_stay_queued_until_a_restart_with_deliveries_on()
+    {
+        var held = new RecordingHandler("audit", "webhook-events");
+        var (queue, stop) = await StartAsync([held], options: new LocalPubSubOptions { Deliver = false });
+        for (var i = 0; i < 3; i++)
+        {
+            await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), Ct);
+        }
+
+        await Task.Delay(300, Ct); // a dispatcher would have delivered by now
+        Assert.Empty(held.Attempts);
+        await stop.DisposeAsync();
+
+        var released = new RecordingHandler("audit", "webhook-events");
+        await StartAsync([released]);
+        await Eventually.TrueAsync(() => released.Successes.Count == 3, "the held messages were delivered after the restart");
+    }
+
+    [Fact]
     public async Task A_delivery_in_flight_when_the_process_stops_is_delivered_again_after_a_restart()
     {
         var first = new HangingHandler("audit", "webhook-events");
