@@ -193,7 +193,28 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
 
             _transaction = null;
             batch.Clear();
+            if (_checkpointer.TakeCaughtUp())
+            {
+                FinishCheckpoint();
+            }
+
             _checkpointer.Nudge();
+        }
+    }
+
+    /// <summary>
+    /// Copies what the background checkpoint left (the writes committed while it ran), so that the next
+    /// transaction starts the WAL over (<see cref="WalCheckpointer.TakeCaughtUp"/>).
+    /// </summary>
+    private void FinishCheckpoint()
+    {
+        try
+        {
+            Prepared(_writer, "PRAGMA wal_checkpoint(PASSIVE)").ExecuteNonQuery();
+        }
+        catch (SqliteException ex)
+        {
+            _logger.LogDebug(ex, "Writer's WAL checkpoint skipped");
         }
     }
 
