@@ -8,8 +8,9 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// after commits, so the writer loop never pauses for a checkpoint (and the fsync that comes with it).
 /// </summary>
 /// <remarks>
-/// PASSIVE checkpoints never block the writer or readers; SQLite restarts the WAL from its beginning once a
-/// checkpoint has caught up. Durability does not depend on checkpoints (a committed write is in the WAL), so a
+/// PASSIVE checkpoints never block the writer or readers. SQLite restarts the WAL from its beginning only when the
+/// writer begins a transaction with everything copied, so the writer copies the last few commits itself after
+/// each checkpoint that caught up (<see cref="TakeCaughtUp"/>). Durability does not depend on checkpoints (a committed write is in the WAL), so a
 /// checkpoint that fails or lags only lets the WAL grow until the writer's own automatic checkpoint
 /// (<see cref="BackstopPages"/>) does the work instead.
 /// </remarks>
