@@ -145,23 +145,26 @@ fi
 stop_pid "$bare_pid"
 
 # --- standalone host ------------------------------------------------------------------------------------------
+# start_host NAME DATA_DIR [ARGS...]: starts a host on a free port with the bench's key and no rate limit; sets
+# $host_pid, $server_pid and $host_url, and writes its start-to-ready seconds to NAME.ready (log: NAME.log).
+start_host() {
+  local name="$1" dir="$2" port started
+  shift 2
+  port="$(free_port)"
+  started="$(now)"
+  "$publish_root/standalone/axentra-standalone" --urls "http://127.0.0.1:$port" --Standalone:DataDir="$dir" \
+    --Intake:Auth:ApiKeys:0="$api_key" --Intake:RateLimit:PermitsPerSecond=0 ${BENCH_HOST_ARGS:-} "$@" >"$work/$name.log" 2>&1 &
+  host_pid=$!
+  pids+=("$host_pid")
+  server_pid="$host_pid"
+  host_url="http://127.0.0.1:$port/webhooks/supabase"
+  wait_ready "http://127.0.0.1:$port/readyz" "$started" "$host_pid" >"$work/$name.ready" || { tail -50 "$work/$name.log" >&2; exit 1; }
+}
 data_dir="$work/data"
 db="$data_dir/axentra.db"
-host_port="$(free_port)"
-started="$(now)"
-"$publish_root/standalone/axentra-standalone" \
-  --urls "http://127.0.0.1:$host_port" \
-  --Standalone:DataDir="$data_dir" \
-  --Intake:Auth:ApiKeys:0="$api_key" \
-  --Intake:RateLimit:PermitsPerSecond=0 \
-  ${BENCH_HOST_ARGS:-} \
-  >"$work/host.log" 2>&1 &
-host_pid=$!
-pids+=("$host_pid")
-server_pid="$host_pid"
-cold_start="$(wait_ready "http://127.0.0.1:$host_port/readyz" "$started" "$host_pid")" || { tail -50 "$work/host.log" >&2; exit 1; }
+start_host host "$data_dir"
+cold_start="$(cat "$work/host.ready")"
 log "standalone host (pid $host_pid) ready in ${cold_start}s"
-host_url="http://127.0.0.1:$host_port/webhooks/supabase"
 
 sql() { sqlite3 -cmd '.timeout 5000' "$db" "$1"; }
 published_total() { sql "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'queue_messages'), 0)"; }
@@ -246,19 +249,6 @@ host_exit_log_lines="$(wc -l <"$work/host.log")"
 # A second host on a fresh data directory with deliveries held (Standalone:Queue:Deliver=false): intake's own
 # throughput and latency, its webhooks queued durably. Then that host stops and one with deliveries on starts on
 # the same data directory: the time from its start to an empty queue is the drain of a backlog, start-up included.
-start_host() { # NAME DATA_DIR [ARGS...]: starts $host_pid and sets $host_url; NAME.ready gets start-to-ready seconds
-  local name="$1" dir="$2" port started
-  shift 2
-  port="$(free_port)"
-  started="$(now)"
-  "$publish_root/standalone/axentra-standalone" --urls "http://127.0.0.1:$port" --Standalone:DataDir="$dir" \
-    --Intake:Auth:ApiKeys:0="$api_key" --Intake:RateLimit:PermitsPerSecond=0 ${BENCH_HOST_ARGS:-} "$@" >"$work/$name.log" 2>&1 &
-  host_pid=$!
-  pids+=("$host_pid")
-  server_pid="$host_pid"
-  host_url="http://127.0.0.1:$port/webhooks/supabase"
-  wait_ready "http://127.0.0.1:$port/readyz" "$started" "$host_pid" >"$work/$name.ready" || { tail -50 "$work/$name.log" >&2; exit 1; }
-}
 data_dir="$work/held-data"
 db="$data_dir/axentra.db"
 start_host held-host "$data_dir" --Standalone:Queue:Deliver=false
