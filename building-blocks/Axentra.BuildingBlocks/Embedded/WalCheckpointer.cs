@@ -27,6 +27,7 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     private readonly SemaphoreSlim _commits = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private int _caughtUp;
 
     public WalCheckpointer(string connectionString, ILogger logger)
     {
@@ -35,8 +36,6 @@ internal sealed class WalCheckpointer : IAsyncDisposable
         _connection.Open();
         _loop = Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning);
     }
-
-    private int _caughtUp;
 
     /// <summary>
     /// True once after each checkpoint that copied the whole WAL as it then was. The WAL starts over from its
