@@ -56,6 +56,11 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         // WAL + synchronous=NORMAL survives a killed process (the WAL is in the OS page cache); FULL also survives
         // power loss, at the price of an fsync per commit. Group commit keeps either affordable.
         Execute(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000;");
+        // Every write runs inside a savepoint of the group's transaction, and SQLite copies each page a savepoint
+        // changes into a statement journal so it can roll that write back alone. That journal lives in memory up to
+        // 64 KiB and then spills to a temporary file for the rest of the transaction: about 14 page writes per
+        // webhook to a file nobody reads back (docs/performance.md). In memory it stays small (one write's pages).
+        Execute(_writer, "PRAGMA temp_store=MEMORY;");
         // Checkpoints copy the WAL back into the database file and fsync it; done inside a commit they stall every
         // write behind them. The checkpointer does them beside the writer; the writer's own automatic checkpoint
         // stays as a backstop at a much larger WAL, so the file stays bounded if the checkpointer falls behind.
