@@ -39,6 +39,15 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
     private static ReaderConnection? t_reader;
 
     public EmbeddedDatabase(string path, bool synchronousFull, ILogger<EmbeddedDatabase> logger)
+        : this(path, synchronousFull, logger, WalCheckpointer.RestartPages)
+    {
+    }
+
+    /// <param name="path">The database file.</param>
+    /// <param name="synchronousFull">fsync every commit (survives power loss), not only checkpoints (survives kill -9).</param>
+    /// <param name="logger">Where commit failures go.</param>
+    /// <param name="walRestartPages">WAL length (pages) from which it is started over; tests use a short one.</param>
+    internal EmbeddedDatabase(string path, bool synchronousFull, ILogger<EmbeddedDatabase> logger, int walRestartPages)
     {
         _logger = logger;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -71,7 +80,7 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
             logger.LogInformation("Embedded database {Path}: state table converted to the current layout", path);
         }
 
-        _checkpointer = new WalCheckpointer(_connectionString, logger);
+        _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger);
         _writerLoop = Task.Run(RunWriterAsync);
     }
 
