@@ -81,7 +81,7 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         }
 
         _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger);
-        _writerLoop = Task.Run(RunWriterAsync);
+        _writerLoop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>
@@ -168,10 +168,10 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         }
     }
 
-    private async Task RunWriterAsync()
+    private void RunWriter()
     {
         var batch = new List<IWriteOperation>(MaxBatch);
-        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (WaitForWrites())
         {
             while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var op))
             {
@@ -214,6 +214,17 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
 
             _checkpointer.Nudge();
         }
+    }
+
+    /// <summary>
+    /// Blocks the writer's own thread until writes are queued. The writer is the host's one serialisation point, so
+    /// it has a thread of its own instead of queueing behind request work on the thread pool each time it wakes:
+    /// intake alone at 5,000 webhooks/s went from a p99 of 18-21 ms to 12 ms with it (docs/performance.md).
+    /// </summary>
+    private bool WaitForWrites()
+    {
+        var wait = _writes.Reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>
