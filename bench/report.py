@@ -16,6 +16,28 @@ TARGETS = {
 }
 
 
+def filesystem_of(path):
+    """The data directory's file system, and for ext4 whether it has a journal: without one, ext4 will not reuse an
+    inode deleted in the last few minutes and checks each candidate to find out, so file creation (three files per
+    event in the drain) slows down for about five minutes after a large delete (docs/performance.md)."""
+    try:
+        dev = os.stat(path).st_dev
+        wanted = f"{os.major(dev)}:{os.minor(dev)}"
+        with open("/proc/self/mountinfo") as mounts:
+            for line in mounts:
+                parts = line.split()
+                if len(parts) > 2 and parts[2] == wanted and "-" in parts:
+                    fstype, source = parts[parts.index("-") + 1], parts[parts.index("-") + 2]
+                    journal = None
+                    if fstype == "ext4":
+                        name = os.path.basename(source)
+                        journal = os.path.isdir("/proc/fs/jbd2") and any(e.startswith(name + "-") for e in os.listdir("/proc/fs/jbd2"))
+                    return {"type": fstype, "source": source, "journal": journal}
+    except OSError:
+        pass
+    return None
+
+
 def load(work, name):
     path = os.path.join(work, name + ".json")
     return json.load(open(path)) if os.path.exists(path) else None
@@ -83,6 +105,7 @@ def main():
         load_avg = os.getloadavg()
     except OSError:
         load_avg = None
+    filesystem = filesystem_of(args.work)
 
     audit_path = os.path.join(args.work, "audit-objects")
     audit_objects = int(open(audit_path).read()) if os.path.exists(audit_path) else -1
@@ -126,7 +149,8 @@ def main():
     result = {
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": args.commit,
-        "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "load_average_at_end": load_avg},
+        "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "load_average_at_end": load_avg,
+                    "filesystem": filesystem},
         "settings": {"quick": bool(args.quick), "duration_s": args.duration, "wrk_threads": args.threads,
                      "connections": args.connections, "fixed_rate_per_s": args.rate,
                      "payload": "distinct ~2 KiB Supabase product INSERT (4 variants, 3 categories), x-api-key",
@@ -203,6 +227,9 @@ def main():
     if audit:
         print(f"raw-audit objects {audit['raw_audit_objects']:,} for {audit['accepted_202_total']:,} 202s"
               f" ({audit['objects_minus_202s']:+,}; + is 202s in flight when wrk stopped, - would be lost events)")
+    if filesystem and filesystem["journal"] is False:
+        print(f"file system: ext4 without a journal ({filesystem['source']}): file creation is slower for about five minutes"
+              " after a large delete, which lowers the drain (docs/performance.md, fourth round)")
     if load_avg:
         print(f"load average at end: {load_avg[0]:.2f} (2 cores shared: numbers are noisy; the ratio to bare is the stable figure)")
 
