@@ -128,6 +128,16 @@ run_wrk() {
   python3 -c "print(round($(cpu_seconds "$server_pid") - $cpu_before, 3))" >"$work/$name.cpu"
 }
 
+# load_runs PREFIX URL: warm-up, full load and (not with --quick) the fixed rate, as runs PREFIX-warmup,
+# PREFIX-throughput and PREFIX-fixed-rate; the bare endpoint and intake alone are measured the same way.
+load_runs() {
+  run_wrk "$1-warmup" "$2" "$warmup"
+  run_wrk "$1-throughput" "$2" "$duration"
+  if [[ $quick -eq 0 ]]; then
+    run_wrk "$1-fixed-rate" "$2" "$fixed_duration" BENCH_RATE="$rate"
+  fi
+}
+
 # --- bare endpoint --------------------------------------------------------------------------------------------
 bare_port="$(free_port)"
 started="$(now)"
@@ -137,11 +147,7 @@ pids+=("$bare_pid")
 server_pid="$bare_pid"
 bare_ready="$(wait_ready "http://127.0.0.1:$bare_port/readyz" "$started" "$bare_pid")" || { cat "$work/bare.log" >&2; exit 1; }
 log "bare endpoint ready in ${bare_ready}s"
-run_wrk bare-warmup "http://127.0.0.1:$bare_port/webhooks/supabase" "$warmup"
-run_wrk bare-throughput "http://127.0.0.1:$bare_port/webhooks/supabase" "$duration"
-if [[ $quick -eq 0 ]]; then
-  run_wrk bare-fixed-rate "http://127.0.0.1:$bare_port/webhooks/supabase" "$fixed_duration" BENCH_RATE="$rate"
-fi
+load_runs bare "http://127.0.0.1:$bare_port/webhooks/supabase"
 stop_pid "$bare_pid"
 
 # --- standalone host ------------------------------------------------------------------------------------------
@@ -253,11 +259,7 @@ data_dir="$work/held-data"
 db="$data_dir/axentra.db"
 start_host held-host "$data_dir" --Standalone:Queue:Deliver=false
 log "intake alone: deliveries held (pid $host_pid)"
-run_wrk held-warmup "$host_url" "$warmup"
-run_wrk held-throughput "$host_url" "$duration"
-if [[ $quick -eq 0 ]]; then
-  run_wrk held-fixed-rate "$host_url" "$fixed_duration" BENCH_RATE="$rate"
-fi
+load_runs held "$host_url"
 stop_pid "$host_pid"
 backlog_events="$(sql "SELECT COUNT(*) FROM queue_messages")"
 backlog_deliveries="$(queue_depth)"
