@@ -100,9 +100,8 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                         // pass copied all it saw, the writer finishes the job, but only after a short pass: its share
                         // is what was committed while the pass ran, and it copies and fsyncs that with every write
                         // waiting.
-                        if (result.Read() && result.GetInt64(0) == 0 && result.GetInt64(1) > 0 && result.GetInt64(1) == result.GetInt64(2))
+                        if (result.Read() && result.GetInt64(0) == 0 && result.GetInt64(1) is > 0 and var frames && frames == result.GetInt64(2))
                         {
-                            var frames = result.GetInt64(1);
                             var fresh = frames >= copiedBefore ? frames - copiedBefore : frames; // fewer: the WAL started over
                             copiedBefore = frames;
                             if (frames >= _restartPages && fresh <= ShortPassFrames)
