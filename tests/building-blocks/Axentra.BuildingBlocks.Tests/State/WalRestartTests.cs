@@ -58,9 +58,12 @@ public sealed class WalRestartTests : IDisposable
             var restarts = BinaryPrimitives.ReadUInt32BigEndian(wal.AsSpan(12, 4)); // the WAL header's checkpoint sequence
             var pages = (wal.Length - 32) / (24 + 4096);
             // Measured: about 95 restarts and a WAL of 140-210 pages; without the writer finishing the copy, 2-3 restarts
-            // (moments the writer happened to begin with everything copied) and 2,800-4,800 pages.
+            // (moments the writer happened to begin with everything copied) and 2,800-4,800 pages. The restart count is
+            // what tells the two apart. The file's length is its longest moment, and one stall of the checkpoint thread
+            // on a busy machine stretches that: 1,078 pages when CI ran the test assemblies side by side on two cores.
+            // So the length is only held to a quarter of what was written, which a WAL that never started over exceeds.
             Assert.True(restarts >= 20, $"the WAL started over {restarts} times while {Rows} pages were written");
-            Assert.True(pages <= 16 * RestartPages, $"the WAL grew to {pages} pages for {Rows} rows; it starts over from {RestartPages}");
+            Assert.True(pages <= Rows / 4, $"the WAL grew to {pages} pages for {Rows} rows; it starts over from {RestartPages}");
         }
     }
 
