@@ -11,7 +11,11 @@ public sealed record ClassifiedWebhook(
     string DetectionRule,
     string StoreId,
     string? ProductId,
-    IReadOnlyList<string> GeneratedIds);
+    IReadOnlyList<string> GeneratedIds)
+{
+    /// <summary>Deduplicated by its payload hash (it came without a <c>webhook-id</c>), not by a sender's id.</summary>
+    public bool DedupedByPayloadHash => DedupeKey.StartsWith(WebhookClassifier.PayloadHashKeyPrefix, StringComparison.Ordinal);
+}
 
 /// <summary>Why a body was refused (a 400): a stable machine-readable code and a sentence for people.</summary>
 public sealed record WebhookRejection(string Code, string Detail);
@@ -26,6 +30,12 @@ public static class WebhookClassifier
     public const int MaxDepth = 64;
 
     public const int MaxWebhookIdLength = 256;
+
+    /// <summary>The dedupe key of a webhook without a <c>webhook-id</c> is this prefix and its payload hash.</summary>
+    public const string PayloadHashKeyPrefix = "payload-hash:";
+
+    /// <summary>The dedupe key of a webhook deduplicated by its payload hash.</summary>
+    public static string PayloadHashDedupeKey(string payloadHash) => PayloadHashKeyPrefix + payloadHash;
 
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = MaxDepth };
 
@@ -65,7 +75,7 @@ public static class WebhookClassifier
             }
 
             var payloadHash = CanonicalJson.Sha256Hex(root);
-            var dedupeKey = webhookId is null ? $"payload-hash:{payloadHash}" : $"webhook-id:{webhookId}";
+            var dedupeKey = webhookId is null ? PayloadHashDedupeKey(payloadHash) : $"webhook-id:{webhookId}";
             var (eventType, rule) = EventTypeDetector.DetectWithRule(root);
 
             var generated = new List<string>(2);

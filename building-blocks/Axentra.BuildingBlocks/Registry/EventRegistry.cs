@@ -70,7 +70,7 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         return new EventView(record.Value.Value, stages);
     }
 
-    /// <summary>The latest event registered with this payload hash.</summary>
+    /// <summary>The latest event whose <c>payload-hash:</c> index entry names it (intake writes one only for webhooks claimed by webhook-id).</summary>
     public async ValueTask<EventView?> GetByPayloadHashAsync(string payloadHash, CancellationToken cancellationToken)
     {
         var index = await state.GetJsonAsync(RegistryKeys.PayloadHash(payloadHash), ContractsJsonContext.Default.PayloadHashIndex, cancellationToken).ConfigureAwait(false);

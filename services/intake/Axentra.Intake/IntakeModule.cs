@@ -40,6 +40,7 @@ public static class IntakeModule
         services.AddSingleton<OpsEdge>();
         services.AddSingleton<WebhookRateLimiter>();
         services.AddSingleton<WebhookRegistrar>();
+        services.AddSingleton<PayloadHashLookup>();
         services.AddSingleton<DuplicateTally>();
         services.AddHostedService<DuplicateTallyFlusher>();
         services.AddSingleton<IntakeMetrics>();

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Axentra.Contracts;
 using Axentra.TestSupport.Dapr;
+using Dapr.Client.Autogen.Grpc.v1;
 using Grpc.Core;
 
 namespace Axentra.Intake.Tests;
@@ -48,6 +49,36 @@ public sealed class DaprIntakeTests : IAsyncLifetime
         Assert.Equal(receipt.GetProperty("event_id").GetString(), envelope.EventId);
         Assert.Equal(receipt.GetProperty("s3_key").GetString(), envelope.S3Key);
         Assert.Contains(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.EndsWith(RegistryKeys.Event(envelope.EventId), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_claim_keyed_by_the_payload_hash_is_kept_as_long_as_the_registry_and_stands_in_for_the_index_entry()
+    {
+        var hashed = await (await Post("""{"store_id":"s-ttl-hash"}""")).Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var request = StandaloneApp.Webhook("""{"store_id":"s-ttl-id"}""", ApiKey);
+        request.Headers.Add("webhook-id", "msg_ttl");
+        var identified = await (await Client.SendAsync(request, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var hashedHash = hashed.GetProperty("payload_hash").GetString()!;
+        var identifiedHash = identified.GetProperty("payload_hash").GetString()!;
+
+        // Every write of a claim (first write, then accepted) carries the same TTL.
+        Assert.All(TtlsOf($"dedupe:payload-hash:{hashedHash}"), ttl => Assert.Equal((long)Math.Ceiling(RegistryKeys.Retention.TotalSeconds), ttl));
+        Assert.All(TtlsOf("dedupe:webhook-id:msg_ttl"), ttl => Assert.Equal((long)TimeSpan.FromDays(1 + 2).TotalSeconds, ttl)); // window + grace
+        var keys = Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore);
+        Assert.DoesNotContain(keys, k => k.EndsWith("||" + RegistryKeys.PayloadHash(hashedHash), StringComparison.Ordinal));
+        Assert.Contains(keys, k => k.EndsWith("||" + RegistryKeys.PayloadHash(identifiedHash), StringComparison.Ordinal));
+    }
+
+    private List<long> TtlsOf(string key)
+    {
+        var ttls = Sidecar.Calls
+            .Where(c => c.Method == DaprMethods.SaveState)
+            .SelectMany(c => ((SaveStateRequest)c.Request).States)
+            .Where(s => s.Key == key)
+            .Select(s => long.Parse(s.Metadata["ttlInSeconds"], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.NotEmpty(ttls);
+        return ttls;
     }
 
     [Fact]

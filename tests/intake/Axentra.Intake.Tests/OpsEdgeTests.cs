@@ -2,6 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Axentra.BuildingBlocks.State;
+using Axentra.Classification;
+using Axentra.Contracts;
+using Axentra.Intake.Registration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -17,11 +21,13 @@ public sealed class OpsEdgeTests : IDisposable
 {
     private readonly StandaloneApp _app = new(new() { ["Logging:LogLevel:Default"] = "Debug" });
     private readonly CapturingLoggerProvider _logs = new();
+    private readonly WebApplicationFactory<Standalone.Program> _host;
     private readonly HttpClient _client;
 
     public OpsEdgeTests()
     {
-        _client = _app.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<ILoggerProvider>(_logs))).CreateClient();
+        _host = _app.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<ILoggerProvider>(_logs)));
+        _client = _host.CreateClient();
     }
 
     public void Dispose() => _app.Dispose();
@@ -71,6 +77,84 @@ public sealed class OpsEdgeTests : IDisposable
         var byHash = await Ops($"/events?payload_hash={receipt.GetProperty("payload_hash").GetString()}");
         Assert.Equal(HttpStatusCode.OK, byHash.StatusCode);
         Assert.Equal(eventId, (await byHash.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_webhook_without_a_webhook_id_is_found_by_its_payload_hash_through_its_claim_alone()
+    {
+        var (eventId, payloadHash) = await PostAsync("""{"event_type":"new_store","store_id":"s-hash-claim"}""");
+
+        Assert.Null(await State.GetAsync(RegistryKeys.PayloadHash(payloadHash), Ct));
+        Assert.NotNull(await State.GetAsync(DedupeClaim.KeyOf(WebhookClassifier.PayloadHashDedupeKey(payloadHash)), Ct));
+        Assert.Equal(eventId, await FindByHashAsync(payloadHash));
+    }
+
+    [Fact]
+    public async Task A_webhook_with_a_webhook_id_is_found_by_its_payload_hash_through_its_index_entry()
+    {
+        var (eventId, payloadHash) = await PostAsync("""{"event_type":"new_store","store_id":"s-hash-index"}""", webhookId: "msg_hash_index");
+
+        var index = await State.GetJsonAsync(RegistryKeys.PayloadHash(payloadHash), ContractsJsonContext.Default.PayloadHashIndex, Ct);
+        Assert.Equal(eventId, index?.Value.EventId);
+        Assert.Null(await State.GetAsync(DedupeClaim.KeyOf(WebhookClassifier.PayloadHashDedupeKey(payloadHash)), Ct));
+        Assert.Equal(eventId, await FindByHashAsync(payloadHash));
+    }
+
+    [Fact]
+    public async Task A_payload_hash_answers_the_later_of_its_claim_and_an_index_entry_written_by_an_earlier_version()
+    {
+        const string body = """{"event_type":"new_store","store_id":"s-hash-both"}""";
+        var payloadHash = WebhookClassifier.Classify(System.Text.Encoding.UTF8.GetBytes(body), webhookId: null).Webhook!.PayloadHash;
+        var now = DateTimeOffset.UtcNow;
+        await SeedIndexedEventAsync(payloadHash, "0000000000000001-1", now.AddDays(-3));
+
+        var (eventId, _) = await PostAsync(body);
+        Assert.Equal(eventId, await FindByHashAsync(payloadHash)); // the claim's event is the later one
+
+        await SeedIndexedEventAsync(payloadHash, "0000000000000002-2", now.AddMinutes(5));
+        Assert.Equal("0000000000000002-2", await FindByHashAsync(payloadHash)); // now the index entry's is
+    }
+
+    private IStateStore State => _host.Services.GetRequiredService<IStateStore>();
+
+    private async Task<(string EventId, string PayloadHash)> PostAsync(string body, string? webhookId = null)
+    {
+        var request = StandaloneApp.Webhook(body);
+        if (webhookId is not null)
+        {
+            request.Headers.Add("webhook-id", webhookId);
+        }
+
+        var response = await _client.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var receipt = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return (receipt.GetProperty("event_id").GetString()!, receipt.GetProperty("payload_hash").GetString()!);
+    }
+
+    private async Task<string?> FindByHashAsync(string payloadHash)
+    {
+        var response = await Ops($"/events?payload_hash={payloadHash}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString();
+    }
+
+    /// <summary>An event registered with a <c>payload-hash:</c> index entry, as a webhook-id delivery (or any delivery before the claim served as the index) leaves it.</summary>
+    private async Task SeedIndexedEventAsync(string payloadHash, string eventId, DateTimeOffset receivedAt)
+    {
+        var record = new RegistryRecord
+        {
+            EventId = eventId,
+            PayloadHash = payloadHash,
+            ProcessingTimestamp = receivedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            EventType = "store_create",
+            StoreId = "s-hash-both",
+            S3Key = $"s-hash-both/store_create/{eventId}.json",
+            Status = RegistryStatus.Accepted,
+            Ttl = (receivedAt + RegistryKeys.Retention).ToUnixTimeSeconds(),
+            DedupeKey = "webhook-id:msg_seeded",
+        };
+        await State.SaveJsonAsync(RegistryKeys.Event(eventId), record, ContractsJsonContext.Default.RegistryRecord, RegistryKeys.Retention, Ct);
+        await State.SaveJsonAsync(RegistryKeys.PayloadHash(payloadHash), new PayloadHashIndex(payloadHash, eventId), ContractsJsonContext.Default.PayloadHashIndex, RegistryKeys.Retention, Ct);
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using Axentra.BuildingBlocks.Registry;
 using Axentra.Contracts;
+using Axentra.Intake.Registration;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Axentra.Intake.Apis;
@@ -86,14 +87,14 @@ public static class EventsApi
             : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Default.EventDetails);
     }
 
-    private static async Task<Results<JsonHttpResult<EventDetails>, ProblemHttpResult>> FindByPayloadHashAsync(string? payload_hash, EventRegistry registry, CancellationToken cancellationToken)
+    private static async Task<Results<JsonHttpResult<EventDetails>, ProblemHttpResult>> FindByPayloadHashAsync(string? payload_hash, PayloadHashLookup lookup, CancellationToken cancellationToken)
     {
         if (payload_hash is null || payload_hash.Length != 64 || !payload_hash.All(char.IsAsciiHexDigitLower))
         {
             return TypedResults.Problem("Give ?payload_hash= as 64 lowercase hex characters.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid payload hash");
         }
 
-        var view = await registry.GetByPayloadHashAsync(payload_hash, cancellationToken).ConfigureAwait(false);
+        var view = await lookup.FindAsync(payload_hash, cancellationToken).ConfigureAwait(false);
         return view is null
             ? TypedResults.Problem("No event is registered with this payload hash.", statusCode: StatusCodes.Status404NotFound, title: "Event not found")
             : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Default.EventDetails);

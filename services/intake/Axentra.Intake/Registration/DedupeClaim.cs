@@ -3,7 +3,8 @@ using Axentra.Intake.Domain;
 namespace Axentra.Intake.Registration;
 
 /// <summary>
-/// The dedupe entry of one event, keyed by its dedupe key and kept for the dedupe window.
+/// The dedupe entry of one event, keyed by its dedupe key and kept for the dedupe window, or for the registry's
+/// retention when that key is the payload hash: such a claim is also the hash's index entry (<see cref="PayloadHashLookup"/>).
 /// <c>pending</c> while the delivery that claimed it registers and publishes, under a lease; <c>accepted</c>
 /// once the event is durable. A pending claim whose lease ran out (its delivery failed or its process died) is
 /// taken over by the next delivery, which reuses the recorded identity, so a republish carries the same

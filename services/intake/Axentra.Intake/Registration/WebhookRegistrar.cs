@@ -70,7 +70,16 @@ public sealed partial class WebhookRegistrar(
     private const int MaxVanishedReads = 8;
     private readonly IntakeOptions _options = options.Value;
 
-    private TimeSpan StoredFor => _options.DedupeWindow + ExpiryGrace;
+    /// <summary>
+    /// How long a claim is kept in the store. A webhook deduplicated by its payload hash has its claim keyed by that
+    /// hash, so the claim doubles as the hash's index entry (<see cref="PayloadHashLookup"/>) and is kept as long as
+    /// the registry; other claims outlive their window only by the grace.
+    /// </summary>
+    private TimeSpan KeepClaimFor(ClassifiedWebhook webhook)
+    {
+        var window = _options.DedupeWindow + ExpiryGrace;
+        return webhook.DedupedByPayloadHash && RegistryKeys.Retention > window ? RegistryKeys.Retention : window;
+    }
 
     public async Task<RegistrationResult> RegisterAsync(ClassifiedWebhook webhook, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
@@ -204,7 +213,7 @@ public sealed partial class WebhookRegistrar(
         var routingTarget = routing.Value.Targets.GetValueOrDefault(identity.EventType);
         var registered = outbox is not null
             ? await CommitAsync(outbox, claimKey, claim, etag, webhook, routingTarget, payload, cancellationToken).ConfigureAwait(false)
-            : await TryClaimAsync(claimKey, claim, etag, cancellationToken).ConfigureAwait(false)
+            : await TryClaimAsync(claimKey, claim, etag, KeepClaimFor(webhook), cancellationToken).ConfigureAwait(false)
                 ? await CompleteAsync(claimKey, claim, webhook, routingTarget, payload, cancellationToken).ConfigureAwait(false)
                 : null;
         if (registered is not null && webhook.GeneratedIds.Count > 0)
@@ -223,7 +232,7 @@ public sealed partial class WebhookRegistrar(
         var accepted = claim with { State = DedupeClaim.Accepted };
         var outcome = await transactionalOutbox.TryCommitAsync(
             new OutboxCommit(
-                new StateWrite(claimKey, JsonSerializer.SerializeToUtf8Bytes(accepted, IntakeJsonContext.Default.DedupeClaim), StoredFor),
+                new StateWrite(claimKey, JsonSerializer.SerializeToUtf8Bytes(accepted, IntakeJsonContext.Default.DedupeClaim), KeepClaimFor(webhook)),
                 etag,
                 RegistryWrites(claim.Event, webhook, routingTarget),
                 PlatformNames.Topics.WebhookEvents,
@@ -233,9 +242,9 @@ public sealed partial class WebhookRegistrar(
         return outcome == SaveOutcome.Saved ? new RegistrationResult.Accepted(claim.Event) : null;
     }
 
-    private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, CancellationToken cancellationToken)
+    private async Task<bool> TryClaimAsync(string key, DedupeClaim claim, string? etag, TimeSpan keepFor, CancellationToken cancellationToken)
     {
-        var won = await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, StoredFor, cancellationToken).ConfigureAwait(false)
+        var won = await state.TrySaveJsonAsync(key, claim, IntakeJsonContext.Default.DedupeClaim, etag, keepFor, cancellationToken).ConfigureAwait(false)
             == SaveOutcome.Saved;
         metrics.DedupeClaim(etag is null ? "first" : "replace", won);
         return won;
@@ -258,14 +267,14 @@ public sealed partial class WebhookRegistrar(
         }
         catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
         {
-            await ReleaseAsync(claimKey, claim).ConfigureAwait(false);
+            await ReleaseAsync(claimKey, claim, KeepClaimFor(webhook)).ConfigureAwait(false);
             throw;
         }
 
         try
         {
             var accepted = claim with { State = DedupeClaim.Accepted };
-            await state.SaveJsonAsync(claimKey, accepted, IntakeJsonContext.Default.DedupeClaim, StoredFor, cancellationToken).ConfigureAwait(false);
+            await state.SaveJsonAsync(claimKey, accepted, IntakeJsonContext.Default.DedupeClaim, KeepClaimFor(webhook), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
         {
@@ -277,7 +286,12 @@ public sealed partial class WebhookRegistrar(
         return new RegistrationResult.Accepted(identity);
     }
 
-    /// <summary>The event's registry record and its payload-hash index entry.</summary>
+    /// <summary>
+    /// The event's registry record, and its payload-hash index entry when the claim is not already that entry (the
+    /// webhook came with a <c>webhook-id</c>). One random key fewer per webhook matters: each is a page written at
+    /// random in the embedded store's key index, and skipping this one took intake alone from about 7,000 to 8,500
+    /// webhooks/s (docs/performance.md).
+    /// </summary>
     private static StateWrite[] RegistryWrites(EventIdentity identity, ClassifiedWebhook webhook, string? routingTarget)
     {
         var record = new RegistryRecord
@@ -295,14 +309,18 @@ public sealed partial class WebhookRegistrar(
             DedupeKey = webhook.DedupeKey,
             GeneratedIds = webhook.GeneratedIds,
         };
-        return
-        [
-            new(RegistryKeys.Event(identity.EventId), JsonSerializer.SerializeToUtf8Bytes(record, ContractsJsonContext.Default.RegistryRecord), RegistryKeys.Retention),
-            new(
-                RegistryKeys.PayloadHash(identity.PayloadHash),
-                JsonSerializer.SerializeToUtf8Bytes(new PayloadHashIndex(identity.PayloadHash, identity.EventId), ContractsJsonContext.Default.PayloadHashIndex),
-                RegistryKeys.Retention),
-        ];
+        var recordWrite = new StateWrite(
+            RegistryKeys.Event(identity.EventId), JsonSerializer.SerializeToUtf8Bytes(record, ContractsJsonContext.Default.RegistryRecord), RegistryKeys.Retention);
+        return webhook.DedupedByPayloadHash
+            ? [recordWrite]
+            :
+            [
+                recordWrite,
+                new(
+                    RegistryKeys.PayloadHash(identity.PayloadHash),
+                    JsonSerializer.SerializeToUtf8Bytes(new PayloadHashIndex(identity.PayloadHash, identity.EventId), ContractsJsonContext.Default.PayloadHashIndex),
+                    RegistryKeys.Retention),
+            ];
     }
 
     /// <summary>The message published for the event: its identity, routing and the payload exactly as received.</summary>
@@ -329,13 +347,13 @@ public sealed partial class WebhookRegistrar(
     }
 
     /// <summary>Ends our lease now so the sender's retry can take the claim over without waiting for it to expire.</summary>
-    private async Task ReleaseAsync(string claimKey, DedupeClaim claim)
+    private async Task ReleaseAsync(string claimKey, DedupeClaim claim, TimeSpan keepFor)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             var released = claim with { LeaseUntil = DateTimeOffset.UnixEpoch };
-            await state.SaveJsonAsync(claimKey, released, IntakeJsonContext.Default.DedupeClaim, StoredFor, timeout.Token).ConfigureAwait(false);
+            await state.SaveJsonAsync(claimKey, released, IntakeJsonContext.Default.DedupeClaim, keepFor, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is BackendUnavailableException or OperationCanceledException)
         {
