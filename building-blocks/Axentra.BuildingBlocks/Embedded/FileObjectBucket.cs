@@ -3,8 +3,10 @@ using Axentra.BuildingBlocks.Bindings;
 namespace Axentra.BuildingBlocks.Embedded;
 
 /// <summary>
-/// A bucket as a directory: <c>{DataDir}/{bucket}/{key}</c>. Writes go to a temporary file that is renamed into
-/// place, so a killed process never leaves a torn object. Keys are checked so none can leave the directory.
+/// A bucket as a directory: <c>{DataDir}/{bucket}/{key}</c>. An object appears whole or not at all, so a killed
+/// process never leaves a torn one: on Linux it is written as an unnamed file and then linked into place
+/// (<see cref="UnnamedFile"/>), elsewhere (or on a file system without unnamed files) as a temporary file renamed
+/// into place. Keys are checked so none can leave the directory.
 /// </summary>
 public sealed class FileObjectBucket : IObjectBucket
 {
@@ -15,22 +17,41 @@ public sealed class FileObjectBucket : IObjectBucket
     /// <summary>Folders this bucket created or found, so a write does not ask the file system again each time.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _knownDirectories = new(StringComparer.Ordinal);
     private readonly bool _fsync;
+    private bool _unnamedFiles;
 
     public FileObjectBucket(string dataDirectory, string bucketName, bool fsync)
+        : this(dataDirectory, bucketName, fsync, UnnamedFile.MayWork)
+    {
+    }
+
+    /// <param name="dataDirectory">The standalone host's data directory.</param>
+    /// <param name="bucketName">The bucket, a folder of the data directory.</param>
+    /// <param name="fsync">Flush each object's bytes to disk before it appears.</param>
+    /// <param name="unnamedFiles">Try unnamed files first (<see cref="UnnamedFile"/>); tests turn it off to cover the other way.</param>
+    internal FileObjectBucket(string dataDirectory, string bucketName, bool fsync, bool unnamedFiles)
     {
         Name = bucketName;
         _root = Path.GetFullPath(Path.Combine(dataDirectory, bucketName));
         _fsync = fsync;
+        _unnamedFiles = unnamedFiles;
         Directory.CreateDirectory(_root);
     }
+
+    /// <summary>Whether objects are still written as unnamed files (false once the file system turned out not to support them).</summary>
+    internal bool WritesUnnamedFiles => _unnamedFiles;
 
     public string Name { get; }
 
     public ValueTask PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        var temp = $"{path}{TempMarker}{Guid.NewGuid():N}";
         var directory = Path.GetDirectoryName(path)!;
+        if (_unnamedFiles && TryPutUnnamed(key, path, directory, content.Span))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var temp = TempNameOf(path);
         try
         {
             // Inside the try: a folder that cannot be created (disk full, permissions, a file in its place) is the
@@ -61,6 +82,87 @@ public sealed class FileObjectBucket : IObjectBucket
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private static string TempNameOf(string path) => $"{path}{TempMarker}{Guid.NewGuid():N}";
+
+    /// <summary>
+    /// Writes the object as an unnamed file linked into place (<see cref="UnnamedFile"/>); false when this file system
+    /// cannot, after which the bucket writes temporary files renamed into place.
+    /// </summary>
+    private bool TryPutUnnamed(string key, string path, string directory, ReadOnlySpan<byte> content)
+    {
+        try
+        {
+            if (!_knownDirectories.ContainsKey(directory))
+            {
+                EnsureDirectory(directory);
+            }
+
+            var file = UnnamedFile.Create(directory, out var errno);
+            if (file is null && errno == UnnamedFile.NoSuchEntry)
+            {
+                _knownDirectories.TryRemove(directory, out _); // removed since we last saw it: create it again, once
+                EnsureDirectory(directory);
+                file = UnnamedFile.Create(directory, out errno);
+            }
+
+            if (file is null)
+            {
+                return NotSupported(errno);
+            }
+
+            using (file)
+            {
+                RandomAccess.Write(file, content, fileOffset: 0);
+                if (_fsync)
+                {
+                    RandomAccess.FlushToDisk(file);
+                }
+
+                errno = UnnamedFile.Link(file, path);
+                if (errno == UnnamedFile.Exists)
+                {
+                    // An overwrite: name it temporarily, then rename over the old object (atomic replace).
+                    var temp = TempNameOf(path);
+                    errno = UnnamedFile.Link(file, temp);
+                    if (errno == 0)
+                    {
+                        try
+                        {
+                            File.Move(temp, path, overwrite: true);
+                        }
+                        catch
+                        {
+                            TryDelete(temp);
+                            throw;
+                        }
+                    }
+                }
+            }
+
+            return errno == 0 || NotSupported(errno);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _knownDirectories.TryRemove(directory, out _);
+            throw new BackendUnavailableException($"bucket {Name}", $"cannot write '{key}'", ex);
+        }
+    }
+
+    /// <summary>
+    /// After a failed open or link: false, with unnamed files off for this bucket, when the kernel or file system
+    /// does not offer them (or /proc is not mounted); any other error is the bucket failing.
+    /// </summary>
+    private bool NotSupported(int errno)
+    {
+        if (UnnamedFile.MeansUnsupported(errno))
+        {
+            _unnamedFiles = false;
+            return false;
+        }
+
+        throw new IOException($"errno {errno}", errno);
     }
 
     /// <summary>Creates the temporary file; a folder removed since we last saw it is created again, once.</summary>
