@@ -72,7 +72,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("work")
     parser.add_argument("result_file")
-    for option in ("quick", "duration", "threads", "connections", "rate", "host-log-lines"):
+    for option in ("quick", "duration", "threads", "connections", "fixed-connections", "rate", "host-log-lines"):
         parser.add_argument("--" + option, type=int)
     for option in ("cold-start", "bare-ready", "peak-rss-kb", "rss-kb"):
         parser.add_argument("--" + option, type=float)
@@ -153,6 +153,7 @@ def main():
                     "filesystem": filesystem},
         "settings": {"quick": bool(args.quick), "duration_s": args.duration, "wrk_threads": args.threads,
                      "connections": args.connections, "fixed_rate_per_s": args.rate,
+                     "fixed_rate_connections": args.fixed_connections,
                      "payload": "distinct ~2 KiB Supabase product INSERT (4 variants, 3 categories), x-api-key",
                      "fixed_rate_tool": "wrk with a Lua send schedule (bench/webhooks.lua delay()); latency from actual send"},
         "targets": TARGETS,
@@ -206,12 +207,12 @@ def main():
     flat = fixed["latency_ms"]
     print(f"full load ({args.connections} conns): p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, p99.9 {lat['p99_9']:.2f} ms;"
           f" non-2xx {host['other_status']}, socket errors {sum(host['socket_errors'].values())}")
-    print(f"full pipeline at fixed {args.rate}/s: achieved {fixed['requests_per_s']:,.0f}/s, p50 {flat['p50']:.2f} ms, p99 {flat['p99']:.2f} ms,"
+    print(f"full pipeline at fixed {args.rate}/s ({args.fixed_connections} conns): achieved {fixed['requests_per_s']:,.0f}/s, p50 {flat['p50']:.2f} ms, p99 {flat['p99']:.2f} ms,"
           f" p99.9 {flat['p99_9']:.2f} ms, late sends {fixed['late_sends']}")
     if runs["held-throughput"] and runs["held-fixed-rate"]:
         alat, afix = alone["latency_ms"], alone_fixed["latency_ms"]
         print(f"intake alone: full load p50 {alat['p50']:.2f} ms, p99 {alat['p99']:.2f} ms, host CPU {alone['server_cpu_us_per_request'] or 0:.0f} µs/request;"
-              f" at {args.rate}/s achieved {alone_fixed['requests_per_s']:,.0f}/s, p50 {afix['p50']:.2f} ms, p99 {afix['p99']:.2f} ms, late sends {alone_fixed['late_sends']}")
+              f" at {args.rate}/s ({args.fixed_connections} conns) achieved {alone_fixed['requests_per_s']:,.0f}/s, p50 {afix['p50']:.2f} ms, p99 {afix['p99']:.2f} ms, late sends {alone_fixed['late_sends']}")
     if backlog:
         print(f"backlog drain: {backlog['events']:,} events in {backlog['seconds_start_to_empty']:.1f} s from the host's start"
               f" ({backlog['start_to_ready_s']:.2f} s to ready; {backlog['events_per_s_after_ready'] or 0:,.0f} ev/s after),"
