@@ -37,9 +37,9 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
             switch (decision.Outcome)
             {
                 case EntryOutcome.Applied:
-                    if (await TrySaveAsync(key, decision.NewState!, current?.ETag, cancellationToken).ConfigureAwait(false))
+                    if (await TrySaveAsync(key, decision.NewState!, current?.ETag, cancellationToken).ConfigureAwait(false) is { } written)
                     {
-                        await MaterialiseAsync(key, decision.NewState!, cancellationToken).ConfigureAwait(false);
+                        await MaterialiseAsync(key, decision.NewState!, written, cancellationToken).ConfigureAwait(false);
                         return new EntryResult(key, EntryOutcome.Applied, decision.Changed, decision.NewState);
                     }
 
@@ -47,14 +47,14 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
 
                 case EntryOutcome.AlreadyApplied:
                     // A redelivery: its first attempt may have died between claiming the entry and writing the object.
-                    await MaterialiseAsync(key, current!.Value.Value, cancellationToken).ConfigureAwait(false);
+                    await MaterialiseAsync(key, current!.Value.Value, writtenBytes: null, cancellationToken).ConfigureAwait(false);
                     return new EntryResult(key, EntryOutcome.AlreadyApplied, false, current.Value.Value);
 
                 default:
                     if (current!.Value.Value.UnannouncedEventIds.Count > 0)
                     {
                         // Left behind by a writer that died before announcing: finish its work while we are here.
-                        await MaterialiseAsync(key, current.Value.Value, cancellationToken).ConfigureAwait(false);
+                        await MaterialiseAsync(key, current.Value.Value, writtenBytes: null, cancellationToken).ConfigureAwait(false);
                     }
 
                     return new EntryResult(key, EntryOutcome.Stale, false, current.Value.Value);
@@ -74,7 +74,7 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
             }
 
             var remaining = entry.Value.UnannouncedEventIds.Where(id => !announcedEventIds.Contains(id)).ToArray();
-            if (await TrySaveAsync(key, entry.Value with { UnannouncedEventIds = remaining }, entry.ETag, cancellationToken).ConfigureAwait(false))
+            if (await TrySaveAsync(key, entry.Value with { UnannouncedEventIds = remaining }, entry.ETag, cancellationToken).ConfigureAwait(false) is not null)
             {
                 return;
             }
@@ -84,13 +84,24 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
     public async ValueTask<(CatalogEntryState Value, string ETag)?> GetAsync(CatalogEntryKey key, CancellationToken cancellationToken) =>
         await state.GetJsonAsync(key.StateKey, CatalogJsonContext.Default.CatalogEntryState, cancellationToken).ConfigureAwait(false);
 
-    private async ValueTask<bool> TrySaveAsync(CatalogEntryKey key, CatalogEntryState value, string? etag, CancellationToken cancellationToken) =>
-        await state.TrySaveJsonAsync(key.StateKey, value, CatalogJsonContext.Default.CatalogEntryState, etag, timeToLive: null, cancellationToken).ConfigureAwait(false)
-            == SaveOutcome.Saved;
+    /// <summary>Writes the entry over <paramref name="etag"/>: the bytes written, or null when another writer moved it on.</summary>
+    private async ValueTask<byte[]?> TrySaveAsync(CatalogEntryKey key, CatalogEntryState value, string? etag, CancellationToken cancellationToken)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, CatalogJsonContext.Default.CatalogEntryState);
+        return await state.TrySaveAsync(key.StateKey, bytes, etag, timeToLive: null, cancellationToken).ConfigureAwait(false) == SaveOutcome.Saved
+            ? bytes
+            : null;
+    }
 
-    private async ValueTask MaterialiseAsync(CatalogEntryKey key, CatalogEntryState written, CancellationToken cancellationToken)
+    /// <param name="key">The entry.</param>
+    /// <param name="written">The state whose content the bucket should hold.</param>
+    /// <param name="writtenBytes">That state as stored, when this writer just wrote it: if the entry still holds these
+    /// bytes, nothing moved on, and the re-read need not parse the entry and its content again.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    private async ValueTask MaterialiseAsync(CatalogEntryKey key, CatalogEntryState written, byte[]? writtenBytes, CancellationToken cancellationToken)
     {
         var target = written;
+        var targetBytes = writtenBytes;
         for (var round = 0; round < MaxMaterialiseRounds; round++)
         {
             if (target.Content is { } content)
@@ -102,13 +113,21 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
                 await processed.DeleteAsync(key.ObjectKey, cancellationToken).ConfigureAwait(false);
             }
 
-            var now = await GetAsync(key, cancellationToken).ConfigureAwait(false);
-            if (now is null || now.Value.Value.Version == target.Version)
+            var stored = await state.GetAsync(key.StateKey, cancellationToken).ConfigureAwait(false);
+            if (stored is null || (targetBytes is not null && stored.Value.Span.SequenceEqual(targetBytes)))
             {
                 return;
             }
 
-            target = now.Value.Value; // a newer event claimed the entry while we wrote: make sure its content is what stays
+            var now = JsonSerializer.Deserialize(stored.Value.Span, CatalogJsonContext.Default.CatalogEntryState)
+                ?? throw new JsonException($"State entry '{key.StateKey}' holds JSON null.");
+            if (now.Version == target.Version)
+            {
+                return;
+            }
+
+            target = now; // a newer event claimed the entry while we wrote: make sure its content is what stays
+            targetBytes = stored.Value.ToArray();
         }
 
         throw new InvalidOperationException($"Catalog entry '{key.StateKey}' kept changing while being materialised.");

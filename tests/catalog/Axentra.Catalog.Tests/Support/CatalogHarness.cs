@@ -46,6 +46,8 @@ internal sealed class CatalogHarness : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    public BuildingBlocks.State.IStateStore State => _host.Services.GetRequiredService<BuildingBlocks.State.IStateStore>();
+
     public FakeTimeProvider Time { get; } = new(Start);
 
     public RecordingPublisher Publisher { get; } = new();
