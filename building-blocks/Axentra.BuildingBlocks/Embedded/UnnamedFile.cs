@@ -14,6 +14,12 @@ internal static partial class UnnamedFile
     public const int NoSuchEntry = 2; // ENOENT
     public const int Exists = 17; // EEXIST
 
+    private const int NotPermitted = 1; // EPERM
+    private const int CrossDevice = 18; // EXDEV
+    private const int IsDirectory = 21; // EISDIR
+    private const int InvalidArgument = 22; // EINVAL
+    private const int NotSupported = 95; // EOPNOTSUPP
+
     private const int WriteOnly = 0x1; // O_WRONLY
     private const int CloseOnExec = 0x80000; // O_CLOEXEC
     private const int CurrentDirectory = -100; // AT_FDCWD
@@ -35,7 +41,8 @@ internal static partial class UnnamedFile
     /// Whether a failed open or link means unnamed files cannot be used here: no O_TMPFILE in the kernel or the file
     /// system (EOPNOTSUPP, EISDIR, EINVAL), no /proc to link from (ENOENT, EXDEV), or a link refused (EPERM).
     /// </summary>
-    public static bool MeansUnsupported(int errno) => errno is 95 or 21 or 22 or NoSuchEntry or 18 or 1;
+    public static bool MeansUnsupported(int errno) =>
+        errno is NotSupported or IsDirectory or InvalidArgument or NoSuchEntry or CrossDevice or NotPermitted;
 
     /// <summary>An unnamed file in <paramref name="folder"/>, or null with the errno (the file system may not support them).</summary>
     public static SafeFileHandle? Create(string folder, out int errno)

@@ -15,10 +15,12 @@ public static class StateStoreJsonExtensions
             return null;
         }
 
-        var value = JsonSerializer.Deserialize(entry.Value.Span, typeInfo)
-            ?? throw new JsonException($"State entry '{key}' holds JSON null.");
-        return (value, entry.ETag);
+        return (ValueOf(entry, key, typeInfo), entry.ETag);
     }
+
+    /// <summary>The entry read back from <paramref name="key"/> as <typeparamref name="T"/>; JSON null is an error.</summary>
+    public static T ValueOf<T>(StateEntry entry, string key, JsonTypeInfo<T> typeInfo) =>
+        JsonSerializer.Deserialize(entry.Value.Span, typeInfo) ?? throw new JsonException($"State entry '{key}' holds JSON null.");
 
     public static ValueTask<SaveOutcome> TrySaveJsonAsync<T>(
         this IStateStore store, string key, T value, JsonTypeInfo<T> typeInfo, string? etag, TimeSpan? timeToLive, CancellationToken cancellationToken) =>

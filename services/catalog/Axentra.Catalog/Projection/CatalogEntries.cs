@@ -119,8 +119,7 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
                 return;
             }
 
-            var now = JsonSerializer.Deserialize(stored.Value.Span, CatalogJsonContext.Default.CatalogEntryState)
-                ?? throw new JsonException($"State entry '{key.StateKey}' holds JSON null.");
+            var now = StateStoreJsonExtensions.ValueOf(stored, key.StateKey, CatalogJsonContext.Default.CatalogEntryState);
             if (now.Version == target.Version)
             {
                 return;
