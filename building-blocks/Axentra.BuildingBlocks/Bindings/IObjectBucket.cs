@@ -13,6 +13,17 @@ public interface IObjectBucket
 
     ValueTask PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes the object only when the key holds none: null when this call wrote it, otherwise the bytes the key
+    /// already held (and nothing was written). For objects that must never be replaced (the audit trail).
+    /// </summary>
+    /// <remarks>
+    /// Atomic where the backend can refuse to replace a name (the standalone host's file buckets). Over a Dapr
+    /// binding it is a read and then a write: neither <c>bindings.aws.s3</c> nor <c>bindings.localstorage</c> can
+    /// make a create conditional, so two writers racing on one absent key can both write (docs/audit.md).
+    /// </remarks>
+    ValueTask<byte[]?> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
     /// <summary>The object's bytes, or null when there is no such object.</summary>
     ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken);
 

@@ -91,6 +91,22 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
         }
     }
 
+    /// <remarks>
+    /// A read, then a write: neither binding can make a create conditional (S3's <c>If-None-Match</c> is not a
+    /// binding option), so this is not atomic: two writers racing on an absent key can both write. The audit bucket's
+    /// versioning keeps both versions should that happen (docs/audit.md).
+    /// </remarks>
+    public async ValueTask<byte[]?> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        if (await GetAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return existing;
+        }
+
+        await PutAsync(key, content, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
     public async ValueTask DeleteAsync(string key, CancellationToken cancellationToken)
     {
         try

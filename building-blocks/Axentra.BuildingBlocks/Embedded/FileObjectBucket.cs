@@ -44,11 +44,42 @@ public sealed class FileObjectBucket : IObjectBucket
 
     public ValueTask PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
+        Write(key, PathOf(key), content.Span, overwrite: true);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <remarks>
+    /// Atomic: the object is linked (or, without unnamed files, moved) into place with a call that fails when the name
+    /// is taken, so of two writers racing on one key exactly one creates it and the other gets its bytes.
+    /// </remarks>
+    public ValueTask<byte[]?> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
         var path = PathOf(key);
-        var directory = Path.GetDirectoryName(path)!;
-        if (_unnamedFiles && TryPutUnnamed(key, path, directory, content.Span))
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            return ValueTask.CompletedTask;
+            if (Write(key, path, content.Span, overwrite: false))
+            {
+                return ValueTask.FromResult<byte[]?>(null);
+            }
+
+            if (Read(key, path) is { } existing)
+            {
+                return ValueTask.FromResult<byte[]?>(existing);
+            }
+
+            // deleted between our create and our read: try the create again
+        }
+
+        throw new BackendUnavailableException($"bucket {Name}", $"'{key}' kept appearing and disappearing while being created");
+    }
+
+    /// <summary>Writes the object whole; false, with nothing written, when it exists and <paramref name="overwrite"/> is false.</summary>
+    private bool Write(string key, string path, ReadOnlySpan<byte> content, bool overwrite)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        if (_unnamedFiles && TryWriteUnnamed(key, path, directory, content, overwrite) is { } written)
+        {
+            return written;
         }
 
         var temp = TempNameOf(path);
@@ -65,14 +96,22 @@ public sealed class FileObjectBucket : IObjectBucket
             // write to another pool thread, at the cost of a hop and a buffer per object.
             using (var handle = CreateTemporary(temp, directory))
             {
-                RandomAccess.Write(handle, content.Span, fileOffset: 0);
+                RandomAccess.Write(handle, content, fileOffset: 0);
                 if (_fsync)
                 {
                     RandomAccess.FlushToDisk(handle);
                 }
             }
 
-            File.Move(temp, path, overwrite: true);
+            try
+            {
+                File.Move(temp, path, overwrite); // without overwrite, .NET links then unlinks: EEXIST when the name is taken
+            }
+            catch (IOException) when (!overwrite && File.Exists(path))
+            {
+                TryDelete(temp);
+                return false;
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -81,16 +120,17 @@ public sealed class FileObjectBucket : IObjectBucket
             throw new BackendUnavailableException($"bucket {Name}", $"cannot write '{key}'", ex);
         }
 
-        return ValueTask.CompletedTask;
+        return true;
     }
 
     private static string TempNameOf(string path) => $"{path}{TempMarker}{Guid.NewGuid():N}";
 
     /// <summary>
-    /// Writes the object as an unnamed file linked into place (<see cref="UnnamedFile"/>); false when this file system
-    /// cannot, after which the bucket writes temporary files renamed into place.
+    /// Writes the object as an unnamed file linked into place (<see cref="UnnamedFile"/>): true when written, false
+    /// when the name is taken and <paramref name="overwrite"/> is false, null when this file system cannot, after which
+    /// the bucket writes temporary files renamed into place.
     /// </summary>
-    private bool TryPutUnnamed(string key, string path, string directory, ReadOnlySpan<byte> content)
+    private bool? TryWriteUnnamed(string key, string path, string directory, ReadOnlySpan<byte> content, bool overwrite)
     {
         try
         {
@@ -123,6 +163,11 @@ public sealed class FileObjectBucket : IObjectBucket
                 errno = UnnamedFile.Link(file, path);
                 if (errno == UnnamedFile.Exists)
                 {
+                    if (!overwrite)
+                    {
+                        return false; // the unnamed file goes with its handle
+                    }
+
                     // An overwrite: name it temporarily, then rename over the old object (atomic replace).
                     var temp = TempNameOf(path);
                     errno = UnnamedFile.Link(file, temp);
@@ -141,7 +186,7 @@ public sealed class FileObjectBucket : IObjectBucket
                 }
             }
 
-            return errno == 0 || NotSupported(errno);
+            return errno == 0 ? true : NotSupported(errno);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -151,15 +196,15 @@ public sealed class FileObjectBucket : IObjectBucket
     }
 
     /// <summary>
-    /// After a failed open or link: false, with unnamed files off for this bucket, when the kernel or file system
+    /// After a failed open or link: null, with unnamed files off for this bucket, when the kernel or file system
     /// does not offer them (or /proc is not mounted); any other error is the bucket failing.
     /// </summary>
-    private bool NotSupported(int errno)
+    private bool? NotSupported(int errno)
     {
         if (UnnamedFile.MeansUnsupported(errno))
         {
             _unnamedFiles = false;
-            return false;
+            return null;
         }
 
         throw new IOException($"errno {errno}", errno);
@@ -191,21 +236,23 @@ public sealed class FileObjectBucket : IObjectBucket
         _knownDirectories[directory] = true;
     }
 
-    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Read(key, PathOf(key)));
+
+    private byte[]? Read(string key, string path)
     {
-        var path = PathOf(key);
         if (!File.Exists(path))
         {
-            return ValueTask.FromResult<byte[]?>(null); // the common answer to audit's and validation's checks, without an exception
+            return null; // the common answer to validation's checks, without an exception
         }
 
         try
         {
-            return ValueTask.FromResult<byte[]?>(File.ReadAllBytes(path)); // small objects: synchronous, like PutAsync
+            return File.ReadAllBytes(path); // small objects: synchronous, like PutAsync
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            return ValueTask.FromResult<byte[]?>(null);
+            return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -177,6 +177,23 @@ public static class InstrumentedAdapters
             }
         }
 
+        public async ValueTask<byte[]?> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+        {
+            using var activity = Start("put_if_absent");
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var existing = await inner.PutIfAbsentAsync(key, content, cancellationToken).ConfigureAwait(false);
+                metrics.Binding(Name, "put_if_absent", existing is null ? "created" : "exists", started);
+                return existing;
+            }
+            catch (Exception ex)
+            {
+                Failed(activity, "put_if_absent", started, ex);
+                throw;
+            }
+        }
+
         public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
         {
             using var activity = Start("get");

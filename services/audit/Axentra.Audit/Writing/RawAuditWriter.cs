@@ -17,8 +17,9 @@ namespace Axentra.Audit.Writing;
 /// <c>store_create</c> metadata file, then reports the event as audited.
 /// </summary>
 /// <remarks>
-/// Delivery is at least once, so every object is read before it is written (the bindings offer no
-/// create-if-absent): absent → write; the same bytes → a redelivery, nothing to do; different bytes → an alarm.
+/// Delivery is at least once, so every object is created only if absent (<see cref="IObjectBucket.PutIfAbsentAsync"/>:
+/// atomic in the standalone host, a read and then a write over a Dapr binding): absent → written; the same bytes → a
+/// redelivery, nothing to do; different bytes → an alarm.
 /// The platform never overwrites nor deletes an audit object, so a conflict is logged (without the payload),
 /// counted, recorded on the event as dead-lettered, and dropped: a person decides, the trail is never rewritten.
 /// A bucket or registry that is down is a RETRY (backoff, then the dead-letter topic/queue after the budget);
@@ -93,14 +94,11 @@ public sealed partial class RawAuditWriter : IMessageHandler
     private async Task<bool> StoreOnceAsync(string eventId, AuditObject auditObject, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var existing = await _bucket.GetAsync(auditObject.Key, cancellationToken).ConfigureAwait(false);
-        _metrics.BucketCall("get", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var existing = await _bucket.PutIfAbsentAsync(auditObject.Key, auditObject.Content, cancellationToken).ConfigureAwait(false);
+        _metrics.BucketCall("put_if_absent", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
         if (existing is null)
         {
-            started = Stopwatch.GetTimestamp();
-            await _bucket.PutAsync(auditObject.Key, auditObject.Content, cancellationToken).ConfigureAwait(false);
-            _metrics.BucketCall("put", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _metrics.Written(auditObject.Kind);
             return true;
         }

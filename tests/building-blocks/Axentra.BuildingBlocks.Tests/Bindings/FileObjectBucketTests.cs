@@ -1,3 +1,4 @@
+using System.Text;
 using Axentra.BuildingBlocks.Bindings;
 using Axentra.BuildingBlocks.Embedded;
 using Axentra.BuildingBlocks.Tests.Support;
@@ -79,6 +80,32 @@ public abstract class FileObjectBucketTestsBase : ObjectBucketContract
 
         Assert.Equal(["a.json", "b.json"], Directory.GetFileSystemEntries(Path.Combine(_directory.Path, BucketName, "s1")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal("{\"v\":2}"u8.ToArray(), await Bucket.GetAsync("s1/a.json", Ct));
+    }
+
+    [Fact]
+    public async Task Of_writers_racing_to_create_one_object_exactly_one_wins_and_the_others_see_its_bytes()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var key = $"s1/product_create/2026/03/01/race-{round}.json";
+            using var start = new ManualResetEventSlim();
+            var writers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+            {
+                var content = Encoding.UTF8.GetBytes($"{{\"writer\":{i}}}");
+                start.Wait(Ct);
+                return (Content: content, Existing: await Bucket.PutIfAbsentAsync(key, content, Ct));
+            }, Ct)).ToArray();
+            start.Set();
+            var results = await Task.WhenAll(writers);
+
+            var winner = Assert.Single(results, r => r.Existing is null);
+            Assert.All(results.Where(r => r.Existing is not null), r => Assert.Equal(winner.Content, r.Existing));
+            Assert.Equal(winner.Content, await Bucket.GetAsync(key, Ct));
+        }
+
+        Assert.Equal(
+            Enumerable.Range(0, 20).Select(round => $"race-{round}.json").Order(StringComparer.Ordinal),
+            Directory.GetFileSystemEntries(Path.Combine(_directory.Path, BucketName, "s1", "product_create", "2026", "03", "01")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -63,6 +63,28 @@ public abstract class ObjectBucketContract : IAsyncLifetime
         Assert.Equal("{\"v\":2}"u8.ToArray(), await Bucket.GetAsync("master/products/p1.json", Ct));
     }
 
+    [Theory]
+    [MemberData(nameof(Payloads))]
+    public async Task Put_if_absent_creates_a_missing_object_byte_for_byte(string description, byte[] content)
+    {
+        Assert.NotNull(description);
+
+        Assert.Null(await Bucket.PutIfAbsentAsync("s1/product_create/2026/03/01/e1.json", content, Ct));
+
+        Assert.Equal(content, await Bucket.GetAsync("s1/product_create/2026/03/01/e1.json", Ct));
+    }
+
+    [Fact]
+    public async Task Put_if_absent_keeps_an_existing_object_and_returns_its_bytes()
+    {
+        await Bucket.PutAsync("s1/product_create/2026/03/01/e2.json", "{\"v\":1}"u8.ToArray(), Ct);
+
+        Assert.Equal("{\"v\":1}"u8.ToArray(), await Bucket.PutIfAbsentAsync("s1/product_create/2026/03/01/e2.json", "{\"v\":2}"u8.ToArray(), Ct));
+        Assert.Equal("{\"v\":1}"u8.ToArray(), await Bucket.PutIfAbsentAsync("s1/product_create/2026/03/01/e2.json", "{\"v\":1}"u8.ToArray(), Ct));
+
+        Assert.Equal("{\"v\":1}"u8.ToArray(), await Bucket.GetAsync("s1/product_create/2026/03/01/e2.json", Ct));
+    }
+
     [Fact]
     public async Task A_deleted_object_is_gone_and_deleting_it_again_is_fine()
     {

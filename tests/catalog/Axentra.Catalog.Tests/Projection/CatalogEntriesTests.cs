@@ -49,6 +49,9 @@ public sealed class CatalogEntriesTests
             await inner.PutAsync(key, content, cancellationToken);
         }
 
+        public ValueTask<byte[]?> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+            inner.PutIfAbsentAsync(key, content, cancellationToken);
+
         public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
 
         public ValueTask DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
