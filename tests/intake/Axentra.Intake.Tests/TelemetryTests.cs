@@ -49,7 +49,7 @@ public sealed class TelemetryTests : IDisposable
             $"deliver {PlatformNames.Topics.WebhookEvents} to {PlatformNames.AppIds.Audit}",
             $"deliver {PlatformNames.Topics.WebhookEvents} to {PlatformNames.AppIds.Catalog}",
             $"publish {PlatformNames.Topics.WebhookEvents}",
-            $"put {PlatformNames.Buckets.RawAudit}",
+            $"put_if_absent {PlatformNames.Buckets.RawAudit}",
             $"put {PlatformNames.Buckets.Processed}",
         ];
         await Eventually(() => expected.All(name => spans.Any(s => s.DisplayName == name)), TimeSpan.FromSeconds(15));
