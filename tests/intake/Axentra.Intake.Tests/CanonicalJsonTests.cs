@@ -50,6 +50,25 @@ public sealed class CanonicalJsonTests
     }
 
     [Fact]
+    public void Objects_of_any_size_with_names_of_any_length_sort_like_ordinal_strings()
+    {
+        var random = new Random(8785);
+        const string alphabet = "aAzZ09_-.~ ";
+        for (var i = 0; i < 500; i++)
+        {
+            var names = Enumerable.Range(0, random.Next(41))
+                .Select(_ => new string(Enumerable.Range(0, random.Next(i % 10 == 0 ? 200 : 24)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray()))
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            var shuffled = names.OrderBy(_ => random.Next()).ToList();
+            var json = "{" + string.Join(",", shuffled.Select((n, v) => $"\"{n}\":{v}")) + "}";
+            var expected = "{" + string.Join(",", shuffled.Select((n, v) => (Name: n, Value: v)).OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => $"\"{m.Name}\":{m.Value}")) + "}";
+
+            Assert.Equal(expected, Canonical(json));
+        }
+    }
+
+    [Fact]
     public void Strings_use_the_minimal_JSON_escapes()
     {
         Assert.Equal("\"\\u0001\\b\\t\\n\\f\\r\\\"\\\\/é\u2028\"", Canonical("\"\\u0001\\b\\t\\n\\f\\r\\\"\\\\\\/\\u00e9\\u2028\""));
