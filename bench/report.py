@@ -169,6 +169,8 @@ def main():
         "host": {"cold_start_s": args.cold_start, "peak_rss_kb": args.peak_rss_kb, "rss_at_end_kb": args.rss_kb,
                  "log_lines": args.host_log_lines},
         "bare": {"start_to_ready_s": args.bare_ready},
+        "settle_s": {name: float(open(os.path.join(args.work, f"settle-{name}.s")).read())
+                     for name in ("intake-alone", "backlog-drain") if os.path.exists(os.path.join(args.work, f"settle-{name}.s"))},
     }
     os.makedirs(os.path.dirname(args.result_file), exist_ok=True)
     with open(args.result_file, "w") as out:
@@ -231,6 +233,9 @@ def main():
     if filesystem and filesystem["journal"] is False:
         print(f"file system: ext4 without a journal ({filesystem['source']}): file creation is slower for about five minutes"
               " after a large delete, which lowers the drain (docs/performance.md, fourth round)")
+    if result["settle_s"]:
+        print("page cache written out before the next phase (sync): "
+              + ", ".join(f"before {name} {seconds:.1f} s" for name, seconds in result["settle_s"].items()))
     if load_avg:
         print(f"load average at end: {load_avg[0]:.2f} (2 cores shared: numbers are noisy; the ratio to bare is the stable figure)")
 

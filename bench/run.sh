@@ -267,6 +267,20 @@ rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$host_pid/status")"
 stop_pid "$host_pid"
 host_exit_log_lines="$(wc -l <"$work/host.log")"
 
+# settle NAME: writes the page cache's dirty pages out before the next phase, and records how long that took.
+# The full pipeline leaves about 1 GB of objects that nothing fsyncs (three files per event); the kernel writes
+# them out once they are 30 s old, which is in the middle of the intake-alone runs, and a 5,000/s run that met
+# that burst (500 MB/s of writeback and half the CPU in the kernel for a second) saw 1-2 % of its requests stall
+# 20-55 ms. Settling first measures intake, not the previous phase's leftovers (docs/performance.md, sixth round).
+settle() {
+  local started
+  started="$(now)"
+  sync
+  python3 -c "print(round($(now) - $started, 3))" >"$work/settle-$1.s"
+  log "settled the page cache before $1 in $(cat "$work/settle-$1.s") s"
+}
+settle intake-alone
+
 # --- intake alone, then the drain of its backlog -----------------------------------------------------------------
 # A second host on a fresh data directory with deliveries held (Standalone:Queue:Deliver=false): intake's own
 # throughput and latency, its webhooks queued durably. Then that host stops and one with deliveries on starts on
@@ -277,6 +291,7 @@ start_host held-host "$data_dir" --Standalone:Queue:Deliver=false
 log "intake alone: deliveries held (pid $host_pid)"
 load_runs held "$host_url"
 stop_pid "$host_pid"
+settle backlog-drain
 backlog_events="$(sql "SELECT COUNT(*) FROM queue_messages")"
 backlog_deliveries="$(queue_depth)"
 log "backlog: $backlog_events events, $backlog_deliveries deliveries; draining it with deliveries on"
