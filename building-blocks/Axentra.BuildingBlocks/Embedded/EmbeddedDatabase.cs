@@ -65,10 +65,9 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         // WAL + synchronous=NORMAL survives a killed process (the WAL is in the OS page cache); FULL also survives
         // power loss, at the price of an fsync per commit. Group commit keeps either affordable.
         Execute(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000;");
-        // Every write runs inside a savepoint of the group's transaction, and SQLite copies each page a savepoint
-        // changes into a statement journal so it can roll that write back alone. That journal lives in memory up to
-        // 64 KiB and then spills to a temporary file for the rest of the transaction: about 14 page writes per
-        // webhook to a file nobody reads back (docs/performance.md). In memory it stays small (one write's pages).
+        // Statements that may change several rows keep a statement journal so SQLite can undo one of them alone. It
+        // lives in memory up to 64 KiB and then spills to a temporary file for the rest of the transaction: page
+        // writes nobody reads back (docs/performance.md, fourth round). In memory it stays small.
         Execute(_writer, "PRAGMA temp_store=MEMORY;");
         // Checkpoints copy the WAL back into the database file and fsync it; done inside a commit they stall every
         // write behind them. The checkpointer does them beside the writer; the writer's own automatic checkpoint
@@ -118,17 +117,20 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         return command;
     }
 
-    /// <summary>Runs <paramref name="operation"/> inside the next group-committed transaction.</summary>
+    /// <summary>
+    /// Runs <paramref name="operation"/> inside the next group-committed transaction: all of its statements commit
+    /// together or none does. It may run more than once (see <see cref="CommitBatch"/>), so it must only touch the
+    /// connection it is given.
+    /// </summary>
     public Task<T> WriteAsync<T>(Func<SqliteConnection, T> operation, CancellationToken cancellationToken = default) =>
-        Enqueue(new WriteOperation<T>(operation, savepoint: true), cancellationToken);
+        Enqueue(new WriteOperation<T>(operation, singleStatement: false), cancellationToken);
 
     /// <summary>
-    /// <see cref="WriteAsync{T}"/> for an operation that runs exactly one statement. SQLite already makes a single
-    /// statement atomic, so it runs without the savepoint that isolates multi-statement operations: two statements
-    /// fewer per write.
+    /// <see cref="WriteAsync{T}"/> for an operation that runs exactly one statement. SQLite makes a single statement
+    /// atomic, so when it fails, the statement is undone alone and the rest of the batch is not run again.
     /// </summary>
     public Task<T> WriteStatementAsync<T>(Func<SqliteConnection, T> statement, CancellationToken cancellationToken = default) =>
-        Enqueue(new WriteOperation<T>(statement, savepoint: false), cancellationToken);
+        Enqueue(new WriteOperation<T>(statement, singleStatement: true), cancellationToken);
 
     private Task<T> Enqueue<T>(WriteOperation<T> op, CancellationToken cancellationToken)
     {
@@ -178,13 +180,50 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
                 batch.Add(op);
             }
 
+            CommitBatch(batch);
+            batch.Clear();
+            if (_checkpointer.TakeCaughtUp())
+            {
+                FinishCheckpoint();
+            }
+
+            _checkpointer.Nudge();
+        }
+    }
+
+    /// <summary>
+    /// Commits <paramref name="batch"/> as one transaction. Operations run without savepoints: a savepoint per
+    /// operation made SQLite copy every page the operation touched into a statement journal, 5-15 % of intake's CPU
+    /// per webhook (docs/performance.md, sixth round). So when an operation of several statements fails part-way
+    /// with the transaction still open, the whole transaction is rolled back and the batch runs again without it:
+    /// its caller gets its exception, nothing of it is committed, and the others commit as if it had never been
+    /// queued. A failing single statement was undone by SQLite alone and fails only its caller. An error that ended
+    /// the transaction (SQLite does that on I/O errors, a full disk or out of memory) fails the batch.
+    /// </summary>
+    private void CommitBatch(List<IWriteOperation> batch)
+    {
+        while (batch.Count > 0)
+        {
             try
             {
                 using var transaction = _writer.BeginTransaction(deferred: false);
                 _transaction = transaction;
+                IWriteOperation? undone = null;
                 foreach (var op in batch)
                 {
-                    op.Run(this, _writer);
+                    if (!op.Run(this, _writer))
+                    {
+                        undone = op;
+                        break;
+                    }
+                }
+
+                if (undone is not null)
+                {
+                    transaction.Rollback();
+                    batch.Remove(undone);
+                    undone.Complete(); // with its own exception
+                    continue;
                 }
 
                 transaction.Commit();
@@ -192,6 +231,8 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
                 {
                     op.Complete();
                 }
+
+                return;
             }
 #pragma warning disable CA1031 // every failure of the batch is handed to its callers
             catch (Exception ex)
@@ -203,16 +244,13 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
                 {
                     op.Fail(failure);
                 }
-            }
 
-            _transaction = null;
-            batch.Clear();
-            if (_checkpointer.TakeCaughtUp())
+                return;
+            }
+            finally
             {
-                FinishCheckpoint();
+                _transaction = null;
             }
-
-            _checkpointer.Nudge();
         }
     }
 
@@ -295,20 +333,19 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
 
     private interface IWriteOperation
     {
-        void Run(EmbeddedDatabase database, SqliteConnection connection);
+        /// <summary>
+        /// Runs the operation: true when it is done (it succeeded, or its one statement failed and SQLite undid it),
+        /// false when it failed after changing rows, which only rolling the transaction back undoes.
+        /// </summary>
+        bool Run(EmbeddedDatabase database, SqliteConnection connection);
 
         void Complete();
 
         void Fail(Exception exception);
     }
 
-    /// <summary>
-    /// One caller's write. An exception thrown by the operation fails only that caller (it runs inside a
-    /// savepoint, rolled back alone, or is a single statement SQLite rolled back alone); the rest of the batch still
-    /// commits. An error that ended the whole transaction (SQLite does that on I/O errors, a full disk or out of
-    /// memory) fails the batch instead, so no later write of it runs outside the transaction.
-    /// </summary>
-    private sealed class WriteOperation<T>(Func<SqliteConnection, T> operation, bool savepoint) : IWriteOperation
+    /// <summary>One caller's write; an exception it throws fails only that caller (<see cref="CommitBatch"/>).</summary>
+    private sealed class WriteOperation<T>(Func<SqliteConnection, T> operation, bool singleStatement) : IWriteOperation
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
@@ -316,41 +353,25 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
 
         public Task<T> Completion => _completion.Task;
 
-        public void Run(EmbeddedDatabase database, SqliteConnection connection)
+        public bool Run(EmbeddedDatabase database, SqliteConnection connection)
         {
-            if (!savepoint)
-            {
-                try
-                {
-                    _result = operation(connection);
-                }
-#pragma warning disable CA1031 // the caller gets its own exception; the batch goes on
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
-                    {
-                        throw; // the transaction is gone: fail the whole batch
-                    }
-
-                    _error = ex;
-                }
-
-                return;
-            }
-
-            database.Prepared(connection, "SAVEPOINT op").ExecuteNonQuery();
+            _error = null;
             try
             {
                 _result = operation(connection);
-                database.Prepared(connection, "RELEASE op").ExecuteNonQuery();
+                return true;
             }
 #pragma warning disable CA1031 // the caller gets its own exception; the batch goes on
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                database.Prepared(connection, "ROLLBACK TO op; RELEASE op").ExecuteNonQuery();
+                if (SQLitePCL.raw.sqlite3_get_autocommit(connection.Handle) != 0)
+                {
+                    throw; // the transaction is gone: fail the whole batch
+                }
+
                 _error = ex;
+                return singleStatement;
             }
         }
 

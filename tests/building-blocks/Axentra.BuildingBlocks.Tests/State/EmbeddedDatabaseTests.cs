@@ -52,6 +52,41 @@ public sealed class EmbeddedDatabaseTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_write_that_fails_after_its_first_statement_leaves_nothing_and_its_batch_mates_see_none_of_it()
+    {
+        // Every second write inserts a row, then fails. Without savepoints its row can only be undone by rolling the
+        // batch back; the writes run again without it, and the ones after it must not see the row it had inserted.
+        var writes = Enumerable.Range(0, 40).Select(i => _database.WriteAsync(connection =>
+        {
+            if (i % 2 == 1)
+            {
+                Insert(_database, connection, "shared", i);
+                throw new InvalidOperationException("refused after writing");
+            }
+
+            using var probe = connection.CreateCommand();
+            probe.CommandText = "SELECT COUNT(*) FROM t WHERE k = 'shared'";
+            var sawShared = (long)probe.ExecuteScalar()!;
+            Insert(_database, connection, $"k{i}", (int)sawShared);
+            return sawShared;
+        }, Ct)).ToList();
+
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (i % 2 == 1)
+            {
+                await Assert.ThrowsAsync<InvalidOperationException>(() => writes[i]);
+            }
+            else
+            {
+                Assert.Equal(0, await writes[i]);
+            }
+        }
+
+        Assert.Equal(20, Count());
+    }
+
+    [Fact]
     public async Task A_failing_single_statement_write_fails_its_caller_only()
     {
         var writes = Enumerable.Range(0, 40).Select(i => _database.WriteStatementAsync(connection =>
