@@ -65,9 +65,10 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         // WAL + synchronous=NORMAL survives a killed process (the WAL is in the OS page cache); FULL also survives
         // power loss, at the price of an fsync per commit. Group commit keeps either affordable.
         Execute(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")}; PRAGMA busy_timeout=30000;");
-        // Statements that may change several rows keep a statement journal so SQLite can undo one of them alone. It
-        // lives in memory up to 64 KiB and then spills to a temporary file for the rest of the transaction: page
-        // writes nobody reads back (docs/performance.md, fourth round). In memory it stays small.
+        // A multi-statement write (WriteAsync) runs inside a savepoint of the group's transaction, and SQLite copies
+        // each page a savepoint changes into a statement journal so it can roll that write back alone. That journal
+        // lives in memory up to 64 KiB and then spills to a temporary file for the rest of the transaction: about 14
+        // page writes per webhook to a file nobody reads back (docs/performance.md). In memory it stays small.
         Execute(_writer, "PRAGMA temp_store=MEMORY;");
         // Checkpoints copy the WAL back into the database file and fsync it; done inside a commit they stall every
         // write behind them. The checkpointer does them beside the writer; the writer's own automatic checkpoint
@@ -118,19 +119,26 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="operation"/> inside the next group-committed transaction: all of its statements commit
-    /// together or none does. It may run more than once (see <see cref="CommitBatch"/>), so it must only touch the
-    /// connection it is given.
+    /// Runs <paramref name="operation"/> inside the next group-committed transaction, in a savepoint of its own: all
+    /// of its statements commit together or none does, and when it fails only the savepoint is rolled back.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<SqliteConnection, T> operation, CancellationToken cancellationToken = default) =>
-        Enqueue(new WriteOperation<T>(operation, singleStatement: false), cancellationToken);
+        Enqueue(new WriteOperation<T>(operation, WriteIsolation.Savepoint), cancellationToken);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}"/> without the savepoint, for a hot operation of a few statements: when it fails
+    /// part-way, the whole transaction is rolled back and the rest of the batch runs again without it
+    /// (<see cref="CommitBatch"/>). It may therefore run more than once, and must only touch the connection it is given.
+    /// </summary>
+    public Task<T> WriteRepeatableAsync<T>(Func<SqliteConnection, T> operation, CancellationToken cancellationToken = default) =>
+        Enqueue(new WriteOperation<T>(operation, WriteIsolation.RerunBatch), cancellationToken);
 
     /// <summary>
     /// <see cref="WriteAsync{T}"/> for an operation that runs exactly one statement. SQLite makes a single statement
-    /// atomic, so when it fails, the statement is undone alone and the rest of the batch is not run again.
+    /// atomic, so it runs without a savepoint, and when it fails the statement is undone alone.
     /// </summary>
     public Task<T> WriteStatementAsync<T>(Func<SqliteConnection, T> statement, CancellationToken cancellationToken = default) =>
-        Enqueue(new WriteOperation<T>(statement, singleStatement: true), cancellationToken);
+        Enqueue(new WriteOperation<T>(statement, WriteIsolation.SingleStatement), cancellationToken);
 
     private Task<T> Enqueue<T>(WriteOperation<T> op, CancellationToken cancellationToken)
     {
@@ -192,13 +200,13 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// Commits <paramref name="batch"/> as one transaction. Operations run without savepoints: a savepoint per
-    /// operation made SQLite copy every page the operation touched into a statement journal, 5-15 % of intake's CPU
-    /// per webhook (docs/performance.md, sixth round). So when an operation of several statements fails part-way
-    /// with the transaction still open, the whole transaction is rolled back and the batch runs again without it:
-    /// its caller gets its exception, nothing of it is committed, and the others commit as if it had never been
-    /// queued. A failing single statement was undone by SQLite alone and fails only its caller. An error that ended
-    /// the transaction (SQLite does that on I/O errors, a full disk or out of memory) fails the batch.
+    /// Commits <paramref name="batch"/> as one transaction. A failing operation fails only its caller: a single
+    /// statement is undone by SQLite, an operation in a savepoint by rolling that back. An operation written with
+    /// <see cref="WriteRepeatableAsync{T}"/> has no savepoint (for intake's commit the savepoint cost 5-10 % of its
+    /// CPU per webhook: SAVEPOINT and RELEASE statements and a copy of every page it touched, docs/performance.md,
+    /// sixth round), so when it fails part-way the whole transaction is rolled back and the batch runs again
+    /// without it: nothing of it is committed, and the others commit as if it had never been queued. An error that
+    /// ended the transaction (SQLite does that on I/O errors, a full disk or out of memory) fails the batch.
     /// </summary>
     private void CommitBatch(List<IWriteOperation> batch)
     {
@@ -344,8 +352,15 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         void Fail(Exception exception);
     }
 
+    private enum WriteIsolation
+    {
+        Savepoint,
+        SingleStatement,
+        RerunBatch,
+    }
+
     /// <summary>One caller's write; an exception it throws fails only that caller (<see cref="CommitBatch"/>).</summary>
-    private sealed class WriteOperation<T>(Func<SqliteConnection, T> operation, bool singleStatement) : IWriteOperation
+    private sealed class WriteOperation<T>(Func<SqliteConnection, T> operation, WriteIsolation isolation) : IWriteOperation
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
@@ -356,9 +371,20 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         public bool Run(EmbeddedDatabase database, SqliteConnection connection)
         {
             _error = null;
+            var savepoint = isolation == WriteIsolation.Savepoint;
+            if (savepoint)
+            {
+                database.Prepared(connection, "SAVEPOINT op").ExecuteNonQuery();
+            }
+
             try
             {
                 _result = operation(connection);
+                if (savepoint)
+                {
+                    database.Prepared(connection, "RELEASE op").ExecuteNonQuery();
+                }
+
                 return true;
             }
 #pragma warning disable CA1031 // the caller gets its own exception; the batch goes on
@@ -371,7 +397,12 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
                 }
 
                 _error = ex;
-                return singleStatement;
+                if (savepoint)
+                {
+                    database.Prepared(connection, "ROLLBACK TO op; RELEASE op").ExecuteNonQuery();
+                }
+
+                return isolation != WriteIsolation.RerunBatch;
             }
         }
 

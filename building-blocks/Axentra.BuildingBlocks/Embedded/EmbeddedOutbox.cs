@@ -16,7 +16,7 @@ public sealed class EmbeddedOutbox(EmbeddedDatabase database, SqliteStateStore s
         var subscribers = queue.SubscribersOf(commit.Topic);
         var message = commit.Message.ToArray();
 
-        var saved = await database.WriteAsync(connection =>
+        var saved = await database.WriteRepeatableAsync(connection =>
         {
             if (!state.TrySave(connection, condition.Key, condition.Value, commit.ETag, condition.ExpiresAt, now))
             {

@@ -52,11 +52,11 @@ public sealed class EmbeddedDatabaseTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_write_that_fails_after_its_first_statement_leaves_nothing_and_its_batch_mates_see_none_of_it()
+    public async Task A_repeatable_write_that_fails_after_its_first_statement_leaves_nothing_and_its_batch_mates_see_none_of_it()
     {
-        // Every second write inserts a row, then fails. Without savepoints its row can only be undone by rolling the
+        // Every second write inserts a row, then fails. Without a savepoint its row can only be undone by rolling the
         // batch back; the writes run again without it, and the ones after it must not see the row it had inserted.
-        var writes = Enumerable.Range(0, 40).Select(i => _database.WriteAsync(connection =>
+        var writes = Enumerable.Range(0, 40).Select(i => _database.WriteRepeatableAsync(connection =>
         {
             if (i % 2 == 1)
             {
