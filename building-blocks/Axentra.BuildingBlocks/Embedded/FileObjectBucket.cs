@@ -49,8 +49,9 @@ public sealed class FileObjectBucket : IObjectBucket
     }
 
     /// <remarks>
-    /// Atomic: the object is linked (or, without unnamed files, moved) into place with a call that fails when the name
-    /// is taken, so of two writers racing on one key exactly one creates it and the other gets its bytes.
+    /// Atomic: the object is linked into place (from an unnamed file, or by name from a temporary one) with a call
+    /// that fails when the name is taken, so of two writers racing on one key exactly one creates it and the other
+    /// gets its bytes.
     /// </remarks>
     public ValueTask<byte[]?> PutIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
@@ -103,14 +104,25 @@ public sealed class FileObjectBucket : IObjectBucket
                 }
             }
 
-            try
+            if (overwrite || OperatingSystem.IsWindows())
             {
-                File.Move(temp, path, overwrite); // without overwrite, .NET links then unlinks: EEXIST when the name is taken
+                File.Move(temp, path, overwrite); // Windows refuses a taken name atomically when not overwriting
             }
-            catch (IOException) when (!overwrite && File.Exists(path))
+            else
             {
+                // .NET's move without overwrite checks for the name first, so two racing writers could both "create"
+                // the object. link(2) refuses a taken name atomically.
+                var errno = UnnamedFile.LinkName(temp, path);
                 TryDelete(temp);
-                return false;
+                if (errno == UnnamedFile.Exists)
+                {
+                    return false;
+                }
+
+                if (errno != 0)
+                {
+                    throw new IOException($"cannot link '{key}' into place: errno {errno}", errno);
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -64,6 +64,14 @@ internal static partial class UnnamedFile
             ? 0
             : Marshal.GetLastPInvokeError();
 
+    /// <summary>
+    /// Gives the file at <paramref name="existing"/> the further name <paramref name="path"/>: 0, or the errno
+    /// (<see cref="Exists"/> when the name is taken). Unlike a move that checks first, two callers racing for one
+    /// name cannot both succeed.
+    /// </summary>
+    public static int LinkName(string existing, string path) =>
+        LinkAt(CurrentDirectory, existing, CurrentDirectory, path, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags, int mode);
 
