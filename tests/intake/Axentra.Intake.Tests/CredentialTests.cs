@@ -147,27 +147,44 @@ public sealed class StartupCredentialTests
     [Fact]
     public void A_distributed_intake_with_no_credential_refuses_to_start()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Logging:LogLevel:Default", "None"));
-        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var failure = StartupFailure(b => b.UseSetting("Logging:LogLevel:Default", "None"));
         Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("No webhook credential is configured", StringComparison.Ordinal));
     }
 
     [Fact]
     public void An_api_key_shared_by_senders_and_operators_refuses_to_start()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+        var failure = StartupFailure(b => b
             .UseSetting("Intake:Auth:ApiKeys:0", "same")
             .UseSetting("Ops:Auth:ApiKeys:0", "same"));
-        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
         Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("both for webhook senders", StringComparison.Ordinal));
     }
 
     [Fact]
     public void A_malformed_signing_secret_refuses_to_start()
     {
-        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Intake:Auth:SigningSecrets:0", "whsec_***"));
-        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var failure = StartupFailure(b => b.UseSetting("Intake:Auth:SigningSecrets:0", "whsec_***"));
         Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("whsec_", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// What starting the host configured by <paramref name="configure"/> threw. WebApplicationFactory runs the app's
+    /// entry point on a thread of its own, and when the host throws while starting, the factory now and then reaches
+    /// for the service provider the app has already disposed: it throws that ObjectDisposedException instead of the
+    /// app's own failure (seen once in CI). That is the factory's race, not the app's answer, so such an attempt is
+    /// repeated, a few times at most.
+    /// </summary>
+    private static Exception StartupFailure(Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder> configure)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(configure);
+            var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+            if (attempt == 5 || !Chain(failure).All(e => e is ObjectDisposedException or AggregateException))
+            {
+                return failure;
+            }
+        }
     }
 
     /// <summary>
