@@ -104,25 +104,13 @@ public sealed class FileObjectBucket : IObjectBucket
                 }
             }
 
-            if (overwrite || OperatingSystem.IsWindows())
+            if (overwrite)
             {
-                File.Move(temp, path, overwrite); // Windows refuses a taken name atomically when not overwriting
+                File.Move(temp, path, overwrite: true);
             }
-            else
+            else if (!TryNameNew(key, temp, path))
             {
-                // .NET's move without overwrite checks for the name first, so two racing writers could both "create"
-                // the object. link(2) refuses a taken name atomically.
-                var errno = UnnamedFile.LinkName(temp, path);
-                TryDelete(temp);
-                if (errno == UnnamedFile.Exists)
-                {
-                    return false;
-                }
-
-                if (errno != 0)
-                {
-                    throw new IOException($"cannot link '{key}' into place: errno {errno}", errno);
-                }
+                return false;
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -133,6 +121,37 @@ public sealed class FileObjectBucket : IObjectBucket
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Gives the written temporary file its final name unless that name is taken: false then, with the temporary file
+    /// removed. On Unix .NET's move without overwrite checks for the name first, so two racing writers could both
+    /// "create" the object; link(2) refuses a taken name atomically. Windows' move refuses it atomically itself.
+    /// </summary>
+    private static bool TryNameNew(string key, string temp, string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(temp, path, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                TryDelete(temp);
+                return false;
+            }
+        }
+
+        var errno = UnnamedFile.LinkName(temp, path);
+        TryDelete(temp);
+        return errno switch
+        {
+            0 => true,
+            UnnamedFile.Exists => false,
+            _ => throw new IOException($"cannot link '{key}' into place: errno {errno}", errno),
+        };
     }
 
     private static string TempNameOf(string path) => $"{path}{TempMarker}{Guid.NewGuid():N}";
