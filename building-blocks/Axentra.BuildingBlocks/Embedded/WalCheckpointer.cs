@@ -15,9 +15,12 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// checkpoints (a committed write is in the WAL), so a checkpoint that fails or lags only lets the WAL grow until
 /// the writer's own automatic checkpoint (<see cref="BackstopPages"/>) does the work instead.
 /// <para>
-/// Passes run back to back, not on a timer: a pass every 100 ms copied (and fsynced) 100 ms of writes at once,
-/// and writes that met that flush waited behind it. Intake alone at 5,000 webhooks/s had a p99 of 35-43 ms with
-/// the timer and 14-18 ms without, for about 10 % more CPU per webhook (docs/performance.md).
+/// While the WAL is shorter than that, a pass starts at most every <see cref="PassInterval"/>: a page that several
+/// commits changed in the meantime (the right edges and interior pages of every b-tree) is copied once, and the WAL
+/// and the database file are fsynced once per interval instead of once per pass. From <see cref="RestartPages"/>
+/// on, passes run back to back until one is short, so the writer's share at the restart stays a few milliseconds
+/// of writes. Pacing every pass, without that exception, let the WAL reach <see cref="BackstopPages"/> and the
+/// writer's own checkpoint stall commits for 25-70 ms each time (docs/performance.md, seventh round).
 /// </para>
 /// </remarks>
 internal sealed class WalCheckpointer : IAsyncDisposable
@@ -34,6 +37,13 @@ internal sealed class WalCheckpointer : IAsyncDisposable
 
     /// <summary>New frames a pass may have copied and still count as short: 1 MiB, a few milliseconds of writes at full load.</summary>
     private const long ShortPassFrames = 256;
+
+    /// <summary>
+    /// The least time from one pass to the next while the WAL is shorter than <see cref="RestartPages"/>. Intake
+    /// alone at 5,000 webhooks/s: 10-25 ms cost 13-15 % less CPU per webhook than passes back to back, with a p99
+    /// of 6-13 ms; 50 ms gave a p99 of 16 ms and late sends (docs/performance.md, seventh round).
+    /// </summary>
+    public static readonly TimeSpan PassInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly SqliteConnection _connection;
     private readonly int _restartPages;
@@ -92,6 +102,7 @@ internal sealed class WalCheckpointer : IAsyncDisposable
             while (true)
             {
                 _commits.Wait(_stopping.Token);
+                long walFrames;
                 try
                 {
                     using (var result = checkpoint.ExecuteReader())
@@ -100,11 +111,12 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                         // pass copied all it saw, the writer finishes the job, but only after a short pass: its share
                         // is what was committed while the pass ran, and it copies and fsyncs that with every write
                         // waiting.
-                        if (result.Read() && result.GetInt64(0) == 0 && result.GetInt64(1) is > 0 and var frames && frames == result.GetInt64(2))
+                        walFrames = result.Read() ? result.GetInt64(1) : 0;
+                        if (walFrames > 0 && result.GetInt64(0) == 0 && walFrames == result.GetInt64(2))
                         {
-                            var fresh = frames >= copiedBefore ? frames - copiedBefore : frames; // fewer: the WAL started over
-                            copiedBefore = frames;
-                            if (frames >= _restartPages && fresh <= ShortPassFrames)
+                            var fresh = walFrames >= copiedBefore ? walFrames - copiedBefore : walFrames; // fewer: the WAL started over
+                            copiedBefore = walFrames;
+                            if (walFrames >= _restartPages && fresh <= ShortPassFrames)
                             {
                                 Volatile.Write(ref _caughtUp, 1);
                             }
@@ -112,6 +124,10 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                     }
 
                     failing = false;
+                    if (walFrames < _restartPages)
+                    {
+                        _stopping.Token.WaitHandle.WaitOne(PassInterval);
+                    }
                 }
                 catch (SqliteException ex) when (!failing)
                 {
