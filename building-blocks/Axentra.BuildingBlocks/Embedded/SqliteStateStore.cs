@@ -1,4 +1,3 @@
-using System.Globalization;
 using Axentra.BuildingBlocks.State;
 using Microsoft.Data.Sqlite;
 
@@ -103,21 +102,11 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         }, cancellationToken);
     }
 
-    private static readonly string ETagPrefix = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)) + "-";
-    private static long s_etagSequence;
-
-    /// <summary>
-    /// A new ETag: this process's random prefix and a counter. Unique across restarts (a new prefix each time) and
-    /// cheap on the writer thread, where every write takes one; a random GUID each time was a getrandom system
-    /// call per write.
-    /// </summary>
-    private static string NewETag() => string.Create(CultureInfo.InvariantCulture, $"{ETagPrefix}{Interlocked.Increment(ref s_etagSequence):x}");
-
     private static void Bind(SqliteCommand command, string key, byte[] value, long? expiresAt, long now)
     {
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$value", value);
-        command.Parameters.AddWithValue("$newEtag", NewETag());
+        command.Parameters.AddWithValue("$newEtag", UniqueTokens.Next());
         command.Parameters.AddWithValue("$expiresAt", (object?)expiresAt ?? DBNull.Value);
         command.Parameters.AddWithValue("$now", now);
     }

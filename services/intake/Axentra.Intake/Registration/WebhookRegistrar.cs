@@ -137,7 +137,7 @@ public sealed partial class WebhookRegistrar(
             var now = timeProvider.GetUtcNow();
             var claim = new DedupeClaim
             {
-                Token = Guid.NewGuid().ToString("N"),
+                Token = UniqueTokens.Next(),
                 State = DedupeClaim.Pending,
                 LeaseUntil = now + _options.ClaimLease,
                 WindowEndsAt = now + _options.DedupeWindow,
