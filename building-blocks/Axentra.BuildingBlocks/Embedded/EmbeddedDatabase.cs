@@ -74,11 +74,12 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         // write behind them. The checkpointer does them beside the writer; the writer's own automatic checkpoint
         // stays as a backstop at a much larger WAL, so the file stays bounded if the checkpointer falls behind.
         Execute(_writer, $"PRAGMA wal_autocheckpoint={WalCheckpointer.BackstopPages};");
-        Execute(_writer, EmbeddedSchema.Sql);
         if (EmbeddedSchema.Migrate(_writer))
         {
             logger.LogInformation("Embedded database {Path}: state table converted to the current layout", path);
         }
+
+        Execute(_writer, EmbeddedSchema.Sql);
 
         _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger);
         _writerLoop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

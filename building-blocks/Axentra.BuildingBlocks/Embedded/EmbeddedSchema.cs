@@ -5,15 +5,25 @@ internal static class EmbeddedSchema
     /// <remarks>
     /// <c>state</c> is an ordinary rowid table: its values (registry records, catalog entries with their content) are
     /// often 1–3 KB, and a WITHOUT ROWID table keeps rows in an index b-tree that spills anything over about 1 KB to
-    /// overflow pages, which made every write touch several pages (docs/performance.md). <see cref="Migrate"/>
-    /// converts a database created with the earlier WITHOUT ROWID table.
+    /// overflow pages, which made every write touch several pages (docs/performance.md).
+    /// <para>
+    /// Keys are found through the index on <c>(cluster, key)</c>, not on <c>key</c> alone. <c>cluster</c> is a
+    /// function of the key (<see cref="StateKeyCluster.Of"/>: the first 16 characters of its first run of 16 or more
+    /// hex digits, else empty), so one payload's keys sit side by side in that index: the dedupe claim
+    /// (<c>dedupe:payload-hash:{hash}</c>), the registry record (<c>event:{hash prefix}-{seconds}</c>) and its stage
+    /// records. Their keys are random, so in key order each landed on a leaf of its own, and every webhook rewrote
+    /// one more index page (docs/performance.md, seventh round). Being a function of the key, <c>(cluster, key)</c> is
+    /// unique exactly when <c>key</c> is. <see cref="Migrate"/> converts a database of an earlier layout.
+    /// </para>
     /// </remarks>
     public const string Sql = """
         CREATE TABLE IF NOT EXISTS state (
-            key        TEXT PRIMARY KEY,
+            key        TEXT NOT NULL,
+            cluster    TEXT NOT NULL,
             value      BLOB NOT NULL,
             etag       TEXT NOT NULL,
-            expires_at INTEGER NULL
+            expires_at INTEGER NULL,
+            UNIQUE (cluster, key)
         );
         CREATE INDEX IF NOT EXISTS state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
 
@@ -40,32 +50,42 @@ internal static class EmbeddedSchema
         CREATE INDEX IF NOT EXISTS queue_deliveries_message ON queue_deliveries (message_id);
         """;
 
-    private const string StateToRowid = """
+    /// <summary>Any earlier <c>state</c> table (WITHOUT ROWID, or keyed by <c>key</c> alone) into the current one.</summary>
+    private const string StateToClustered = """
         BEGIN IMMEDIATE;
-        CREATE TABLE state_rowid (
-            key        TEXT PRIMARY KEY,
+        CREATE TABLE state_clustered (
+            key        TEXT NOT NULL,
+            cluster    TEXT NOT NULL,
             value      BLOB NOT NULL,
             etag       TEXT NOT NULL,
-            expires_at INTEGER NULL
+            expires_at INTEGER NULL,
+            UNIQUE (cluster, key)
         );
-        INSERT INTO state_rowid (key, value, etag, expires_at) SELECT key, value, etag, expires_at FROM state;
+        INSERT INTO state_clustered (key, cluster, value, etag, expires_at)
+            SELECT key, axentra_state_key_cluster(key), value, etag, expires_at FROM state;
         DROP TABLE state;
-        ALTER TABLE state_rowid RENAME TO state;
+        ALTER TABLE state_clustered RENAME TO state;
         CREATE INDEX state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
         COMMIT;
         """;
 
-    /// <summary>Brings a database created by an earlier version to <see cref="Sql"/>'s shape; true when it changed it.</summary>
+    /// <summary>
+    /// Brings a database created by an earlier version to <see cref="Sql"/>'s shape; true when it changed it. Run it
+    /// before <see cref="Sql"/>, which would otherwise find the old table and leave it as it is.
+    /// </summary>
     public static bool Migrate(Microsoft.Data.Sqlite.SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'state'";
-        if (command.ExecuteScalar() is not string sql || !sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase))
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'state'";
+        var exists = (long)command.ExecuteScalar()! > 0;
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('state') WHERE name = 'cluster'";
+        if (!exists || (long)command.ExecuteScalar()! > 0)
         {
             return false;
         }
 
-        command.CommandText = StateToRowid;
+        connection.CreateFunction("axentra_state_key_cluster", (string key) => StateKeyCluster.Of(key), isDeterministic: true);
+        command.CommandText = StateToClustered;
         command.ExecuteNonQuery();
         return true;
     }

@@ -14,8 +14,8 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         var now = Now();
         var entry = database.Read(connection =>
         {
-            var command = database.Prepared(connection, "SELECT value, etag FROM state WHERE key = $key AND (expires_at IS NULL OR expires_at > $now)");
-            command.Parameters.AddWithValue("$key", key);
+            var command = database.Prepared(connection, "SELECT value, etag FROM state WHERE cluster = $cluster AND key = $key AND (expires_at IS NULL OR expires_at > $now)");
+            BindKey(command, key);
             command.Parameters.AddWithValue("$now", now);
             using var reader = command.ExecuteReader();
             return reader.Read() ? new StateEntry((byte[])reader.GetValue(0), reader.GetString(1)) : null;
@@ -49,13 +49,13 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
     {
         var command = database.Prepared(connection, etag is null
             ? """
-              INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
-              ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
+              INSERT INTO state (key, cluster, value, etag, expires_at) VALUES ($key, $cluster, $value, $newEtag, $expiresAt)
+              ON CONFLICT (cluster, key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
               WHERE state.expires_at IS NOT NULL AND state.expires_at <= $now
               """
             : """
               UPDATE state SET value = $value, etag = $newEtag, expires_at = $expiresAt
-              WHERE key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now)
+              WHERE cluster = $cluster AND key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now)
               """);
         Bind(command, key, value, expiresAt, now);
         if (etag is not null)
@@ -70,8 +70,8 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
     internal void Save(SqliteConnection connection, string key, byte[] value, long? expiresAt, long now)
     {
         var command = database.Prepared(connection, """
-            INSERT INTO state (key, value, etag, expires_at) VALUES ($key, $value, $newEtag, $expiresAt)
-            ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
+            INSERT INTO state (key, cluster, value, etag, expires_at) VALUES ($key, $cluster, $value, $newEtag, $expiresAt)
+            ON CONFLICT (cluster, key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at
             """);
         Bind(command, key, value, expiresAt, now);
         command.ExecuteNonQuery();
@@ -81,8 +81,8 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
     {
         var deleted = await database.WriteStatementAsync(connection =>
         {
-            var command = database.Prepared(connection, "DELETE FROM state WHERE key = $key AND ($etag IS NULL OR etag = $etag)");
-            command.Parameters.AddWithValue("$key", key);
+            var command = database.Prepared(connection, "DELETE FROM state WHERE cluster = $cluster AND key = $key AND ($etag IS NULL OR etag = $etag)");
+            BindKey(command, key);
             command.Parameters.AddWithValue("$etag", (object?)etag ?? DBNull.Value);
             return command.ExecuteNonQuery();
         }, cancellationToken).ConfigureAwait(false);
@@ -102,9 +102,16 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         }, cancellationToken);
     }
 
-    private static void Bind(SqliteCommand command, string key, byte[] value, long? expiresAt, long now)
+    /// <summary>A key is found by its cluster and itself (<see cref="EmbeddedSchema"/>).</summary>
+    private static void BindKey(SqliteCommand command, string key)
     {
         command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$cluster", StateKeyCluster.Of(key));
+    }
+
+    private static void Bind(SqliteCommand command, string key, byte[] value, long? expiresAt, long now)
+    {
+        BindKey(command, key);
         command.Parameters.AddWithValue("$value", value);
         command.Parameters.AddWithValue("$newEtag", UniqueTokens.Next());
         command.Parameters.AddWithValue("$expiresAt", (object?)expiresAt ?? DBNull.Value);
