@@ -16,6 +16,11 @@ TARGETS = {
 }
 
 
+# ext4 without a journal skips inodes freed less than 60 s ago, or 360 s while their inode-table block is still
+# unwritten, reading each candidate's block to find out (recently_deleted() in fs/ext4/ialloc.c).
+RECENTLY_DELETED_S = 360
+
+
 def filesystem_of(path):
     """The data directory's file system, and for ext4 whether it has a journal: without one, ext4 will not reuse an
     inode deleted in the last few minutes and checks each candidate to find out, so file creation (three files per
@@ -76,6 +81,8 @@ def main():
         parser.add_argument("--" + option, type=int)
     for option in ("cold-start", "bare-ready", "peak-rss-kb", "rss-kb"):
         parser.add_argument("--" + option, type=float)
+    parser.add_argument("--since-previous-cleanup", type=lambda v: int(v) if v else None,
+                        help="seconds since an earlier run deleted its data directory (empty: none recorded)")
     parser.add_argument("--commit")
     args = parser.parse_args()
 
@@ -150,7 +157,7 @@ def main():
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": args.commit,
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "load_average_at_end": load_avg,
-                    "filesystem": filesystem},
+                    "filesystem": filesystem, "s_since_previous_run_deleted_its_data": args.since_previous_cleanup},
         "settings": {"quick": bool(args.quick), "duration_s": args.duration, "wrk_threads": args.threads,
                      "connections": args.connections, "fixed_rate_per_s": args.rate,
                      "fixed_rate_connections": args.fixed_connections,
@@ -233,6 +240,10 @@ def main():
     if filesystem and filesystem["journal"] is False:
         print(f"file system: ext4 without a journal ({filesystem['source']}): file creation is slower for about five minutes"
               " after a large delete, which lowers the drain (docs/performance.md, fourth round)")
+        since = args.since_previous_cleanup
+        if since is not None and since < RECENTLY_DELETED_S:
+            print(f"  the previous bench run deleted its data {since} s before this one started (under {RECENTLY_DELETED_S} s):"
+                  " this run's drain is likely low for that reason alone")
     if result["settle_s"]:
         print("page cache written out before the next phase (sync): "
               + ", ".join(f"before {name} {seconds:.1f} s" for name, seconds in result["settle_s"].items()))

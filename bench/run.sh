@@ -68,6 +68,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # --- processes: every one we start is recorded and stopped by PID on exit -----------------------------------
 work="$(mktemp -d /tmp/axentra-bench.XXXXXX)"
+# When the previous run deleted its data directory (hundreds of thousands of files), and how many seconds ago: on
+# ext4 without a journal, file creation stays slower for up to six minutes after that (docs/performance.md).
+cleaned_at_file="/tmp/axentra-bench.cleaned-at"
+since_cleanup=""
+if [[ -f "$cleaned_at_file" ]]; then since_cleanup=$(( $(date +%s) - $(cat "$cleaned_at_file") )); fi
 pids=()
 cleanup() {
   local pid
@@ -78,7 +83,10 @@ cleanup() {
       kill -9 "$pid" 2>/dev/null || true
     fi
   done
-  [[ "${BENCH_KEEP:-0}" == 1 ]] || rm -rf "$work"
+  if [[ "${BENCH_KEEP:-0}" != 1 ]]; then
+    rm -rf "$work"
+    date +%s >"$cleaned_at_file"
+  fi
 }
 trap cleanup EXIT INT TERM
 
@@ -330,5 +338,5 @@ result_file="$bench_dir/results/$stamp$suffix.json"
 python3 "$bench_dir/report.py" "$work" "$result_file" \
   --quick "$quick" --duration "$duration" --threads "$threads" --connections "$connections" --fixed-connections "$fixed_connections" --rate "$rate" \
   --cold-start "$cold_start" --bare-ready "$bare_ready" --peak-rss-kb "$peak_rss_kb" --rss-kb "$rss_kb" \
-  --host-log-lines "$host_exit_log_lines" --commit "$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  --host-log-lines "$host_exit_log_lines" --since-previous-cleanup "$since_cleanup" --commit "$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 log "result written to ${result_file#"$repo_root/"}"
