@@ -19,8 +19,9 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// commits changed in the meantime (the right edges and interior pages of every b-tree) is copied once, and the WAL
 /// and the database file are fsynced once per interval instead of once per pass. From <see cref="RestartPages"/>
 /// on, passes run back to back until one is short, so the writer's share at the restart stays a few milliseconds
-/// of writes. Pacing every pass, without that exception, let the WAL reach <see cref="BackstopPages"/> and the
-/// writer's own checkpoint stall commits for 25-70 ms each time (docs/performance.md, seventh round).
+/// of writes. Pacing every pass, without that exception, left passes too long for the writer ever to finish
+/// one: the WAL grew to 40,000 pages and more, and the commit just before each restart took 25-70 ms
+/// (docs/performance.md, seventh round).
 /// </para>
 /// </remarks>
 internal sealed class WalCheckpointer : IAsyncDisposable
