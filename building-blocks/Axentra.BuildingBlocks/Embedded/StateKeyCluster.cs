@@ -4,7 +4,7 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// Where a key sorts in the embedded state table's index (<see cref="EmbeddedSchema"/>): keys that name the same
 /// payload hash (a dedupe claim, the registry record and its stages) share a cluster, so they share index pages.
 /// </summary>
-public static class StateKeyCluster
+internal static class StateKeyCluster
 {
     /// <summary>Characters of the hex run that make the cluster; shorter runs (dates, counters, UUID groups) do not count.</summary>
     public const int Length = 16;

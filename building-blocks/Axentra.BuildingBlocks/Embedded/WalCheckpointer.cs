@@ -41,8 +41,8 @@ internal sealed class WalCheckpointer : IAsyncDisposable
 
     /// <summary>
     /// The least time from one pass to the next while the WAL is shorter than <see cref="RestartPages"/>. Intake
-    /// alone at 5,000 webhooks/s: 10-25 ms cost 13-15 % less CPU per webhook than passes back to back, with a p99
-    /// of 6-13 ms; 50 ms gave a p99 of 16 ms and late sends (docs/performance.md, seventh round).
+    /// alone at 5,000 webhooks/s: 10-25 ms cost about 15 % less CPU per webhook than passes back to back, with a
+    /// p99 of 5-16 ms (4-11 ms back to back); 50 ms gave 16 ms with late sends (docs/performance.md, seventh round).
     /// </summary>
     public static readonly TimeSpan PassInterval = TimeSpan.FromMilliseconds(20);
 
