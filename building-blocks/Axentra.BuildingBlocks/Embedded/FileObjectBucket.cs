@@ -154,7 +154,7 @@ public sealed class FileObjectBucket : IObjectBucket
         };
     }
 
-    private static string TempNameOf(string path) => $"{path}{TempMarker}{Guid.NewGuid():N}";
+    private static string TempNameOf(string path) => $"{path}{TempMarker}{UniqueTokens.Next()}";
 
     /// <summary>
     /// Writes the object as an unnamed file linked into place (<see cref="UnnamedFile"/>): true when written, false
