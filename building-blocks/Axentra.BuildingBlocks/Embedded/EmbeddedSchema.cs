@@ -76,10 +76,9 @@ internal static class EmbeddedSchema
     public static bool Migrate(Microsoft.Data.Sqlite.SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'state'";
-        var exists = (long)command.ExecuteScalar()! > 0;
-        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('state') WHERE name = 'cluster'";
-        if (!exists || (long)command.ExecuteScalar()! > 0)
+        // No columns: no table yet (Sql creates it). A cluster column: already the current layout.
+        command.CommandText = "SELECT COUNT(*) > 0 AND COUNT(*) FILTER (WHERE name = 'cluster') = 0 FROM pragma_table_info('state')";
+        if ((long)command.ExecuteScalar()! == 0)
         {
             return false;
         }
