@@ -193,11 +193,14 @@ log "standalone host (pid $host_pid) ready in ${cold_start}s"
 
 sql() { sqlite3 -cmd '.timeout 5000' "$db" "$1"; }
 published_total() { sql "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'queue_messages'), 0)"; }
-queue_depth() { sql "SELECT COUNT(*) FROM queue_deliveries WHERE state = 0"; }
+# Pending deliveries: each subscriber's messages past its cursor, and failed deliveries awaiting a retry.
+queue_depth() { sql "SELECT (SELECT COUNT(*) FROM queue_deliveries WHERE state = 0)
+  + (SELECT COALESCE(SUM((SELECT COUNT(*) FROM queue_messages m WHERE m.topic = c.topic AND m.id > c.position)), 0) FROM queue_cursors c)"; }
 # The drain loops poll every 100 ms on the same 2 cores as the host, so the poll must cost next to nothing: EXISTS
 # stops at the first pending delivery, where COUNT(*) walked every one (about 10 ms with 340,000 pending), and the
 # time limit is bash arithmetic, not a python3 start each round.
-queue_pending() { [[ "$(sql "SELECT EXISTS (SELECT 1 FROM queue_deliveries WHERE state = 0)")" == 1 ]]; }
+queue_pending() { [[ "$(sql "SELECT EXISTS (SELECT 1 FROM queue_deliveries WHERE state = 0)
+  OR EXISTS (SELECT 1 FROM queue_cursors c JOIN queue_messages m ON m.topic = c.topic AND m.id > c.position)")" == 1 ]]; }
 older_than() { (( ${EPOCHREALTIME%.*} - ${1%.*} > $2 )); } # older_than EPOCHREALTIME SECONDS
 
 # One request first: the harness is wrong, not the host, if a valid webhook is not accepted.

@@ -3,8 +3,8 @@ using Axentra.BuildingBlocks.State;
 namespace Axentra.BuildingBlocks.Embedded;
 
 /// <summary>
-/// <see cref="ITransactionalOutbox"/> on the embedded database: the state rows, the queue message and its
-/// deliveries go into one write of the group commit, so they are durable together or not at all.
+/// <see cref="ITransactionalOutbox"/> on the embedded database: the state rows and the queue message go into one
+/// write of the group commit, so they are durable together or not at all.
 /// </summary>
 public sealed class EmbeddedOutbox(EmbeddedDatabase database, SqliteStateStore state, LocalPubSub queue) : ITransactionalOutbox
 {
@@ -30,7 +30,7 @@ public sealed class EmbeddedOutbox(EmbeddedDatabase database, SqliteStateStore s
 
             if (subscribers is not null)
             {
-                queue.Insert(connection, commit.Topic, message, subscribers, now);
+                queue.Insert(connection, commit.Topic, message, now);
             }
 
             return true;

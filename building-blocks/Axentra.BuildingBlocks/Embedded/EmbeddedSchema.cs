@@ -15,6 +15,12 @@ internal static class EmbeddedSchema
     /// one more index page (docs/performance.md, seventh round). Being a function of the key, <c>(cluster, key)</c> is
     /// unique exactly when <c>key</c> is. <see cref="Migrate"/> converts a database of an earlier layout.
     /// </para>
+    /// <para>
+    /// The queue is a log with a cursor per subscriber, not a row per (subscriber, message): a publish appends one
+    /// row at the end of two b-trees, where it used to add two delivery rows to three more, each removed again at
+    /// the acknowledgement (docs/performance.md, eighth round). Rows in <c>queue_deliveries</c> are the exceptions:
+    /// failed deliveries awaiting a retry, and dead letters.
+    /// </para>
     /// </remarks>
     public const string Sql = """
         CREATE TABLE IF NOT EXISTS state (
@@ -27,14 +33,28 @@ internal static class EmbeddedSchema
         );
         CREATE INDEX IF NOT EXISTS state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
 
+        -- The queue is a log: one row per message, appended by the publish (in the publisher's own commit).
         CREATE TABLE IF NOT EXISTS queue_messages (
             id           INTEGER PRIMARY KEY AUTOINCREMENT,
             topic        TEXT NOT NULL,
             body         BLOB NOT NULL,
             published_at INTEGER NOT NULL
         );
+        -- A subscriber reads its topic's messages in id order: (topic, rowid).
+        CREATE INDEX IF NOT EXISTS queue_messages_topic ON queue_messages (topic);
 
-        -- One row per (subscriber, message): each subscriber has its own progress, retries and dead letters.
+        -- How far each subscriber has read its topic: every message up to position was handled, or has a row in
+        -- queue_deliveries. A message is deleted once every subscriber of its topic is past it and no row holds it.
+        CREATE TABLE IF NOT EXISTS queue_cursors (
+            subscriber TEXT NOT NULL PRIMARY KEY,
+            topic      TEXT NOT NULL,
+            position   INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS queue_cursors_topic ON queue_cursors (topic);
+
+        -- Deliveries that failed, one row per (subscriber, message): their retries, or a dead letter. Before the
+        -- cursors, every message had one pending row per subscriber here; a database from then keeps them, and the
+        -- dispatcher delivers them as due retries.
         CREATE TABLE IF NOT EXISTS queue_deliveries (
             subscriber      TEXT NOT NULL,
             message_id      INTEGER NOT NULL,
@@ -45,8 +65,8 @@ internal static class EmbeddedSchema
             PRIMARY KEY (subscriber, message_id)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS queue_due ON queue_deliveries (subscriber, state, next_attempt_at);
-        -- "Is any subscriber still owed this message?", asked after every successful delivery: without it SQLite
-        -- scans every pending delivery, so each acknowledgement cost grew with the backlog (docs/performance.md).
+        -- "Does a failed delivery still hold this message?", asked before a message is deleted: without it SQLite
+        -- scans every row, so each deletion's cost grew with the backlog (docs/performance.md).
         CREATE INDEX IF NOT EXISTS queue_deliveries_message ON queue_deliveries (message_id);
         """;
 

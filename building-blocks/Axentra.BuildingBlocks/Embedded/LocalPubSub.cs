@@ -4,15 +4,17 @@ using Microsoft.Data.Sqlite;
 namespace Axentra.BuildingBlocks.Embedded;
 
 /// <summary>
-/// The standalone host's pub/sub: a durable queue in the embedded database. Publishing stores the message and
-/// one pending delivery per subscriber of its topic in the same commit, so a message acknowledged to the
-/// publisher survives a killed process and is delivered to every subscriber at least once.
+/// The standalone host's pub/sub: a durable queue in the embedded database. Publishing appends the message to the
+/// queue's log in the publisher's commit; each subscriber reads its topic past its own cursor
+/// (<see cref="LocalPubSubDispatcher"/>). So a message acknowledged to the publisher survives a killed process and
+/// is delivered to every subscriber of its topic at least once.
 /// </summary>
 public sealed class LocalPubSub : IMessagePublisher
 {
     private readonly EmbeddedDatabase _database;
     private readonly TimeProvider _timeProvider;
     private readonly Lazy<Dictionary<string, string[]>> _subscriptions;
+    private volatile bool _cursorsCommitted;
 
     /// <param name="database">The embedded database holding the queue.</param>
     /// <param name="timeProvider">Clock for publish times.</param>
@@ -55,7 +57,7 @@ public sealed class LocalPubSub : IMessagePublisher
 
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var body = jsonMessage.ToArray();
-        await _database.WriteAsync(connection => Insert(connection, topic, body, subscribers, now), cancellationToken).ConfigureAwait(false);
+        await _database.WriteAsync(connection => { Insert(connection, topic, body, now); return true; }, cancellationToken).ConfigureAwait(false);
         NotifyPublished(subscribers);
     }
 
@@ -63,31 +65,44 @@ public sealed class LocalPubSub : IMessagePublisher
     internal string[]? SubscribersOf(string topic) =>
         SubscribersByTopic.TryGetValue(topic, out var subscribers) && subscribers.Length > 0 ? subscribers : null;
 
-    /// <summary>Stores a message and one pending delivery per subscriber, inside a write the caller runs.</summary>
-    internal long Insert(SqliteConnection connection, string topic, byte[] body, string[] subscribers, long now)
+    /// <summary>Appends a message to the log, inside a write the caller runs.</summary>
+    internal void Insert(SqliteConnection connection, string topic, byte[] body, long now)
     {
+        // Until a publish has committed, this process's subscribers may have no cursor yet: one created after this
+        // message would start past it. INSERT … ON CONFLICT makes the repeats in the same group commit harmless.
+        if (!_cursorsCommitted)
+        {
+            EnsureCursors(connection);
+        }
+
         var insert = _database.Prepared(connection, LocalQueueStatements.InsertMessage);
         insert.Parameters.AddWithValue("$topic", topic);
         insert.Parameters.AddWithValue("$body", body);
         insert.Parameters.AddWithValue("$now", now);
-        var id = (long)insert.ExecuteScalar()!;
-
-        var delivery = _database.Prepared(connection, LocalQueueStatements.InsertDelivery);
-        var subscriberParameter = delivery.Parameters.Add("$subscriber", SqliteType.Text);
-        delivery.Parameters.AddWithValue("$id", id);
-        delivery.Parameters.AddWithValue("$now", now);
-        foreach (var subscriber in subscribers)
-        {
-            subscriberParameter.Value = subscriber;
-            delivery.ExecuteNonQuery();
-        }
-
-        return id;
+        insert.ExecuteNonQuery();
     }
 
-    /// <summary>Wakes the subscribers' dispatchers once the write holding their deliveries has committed.</summary>
+    /// <summary>A cursor for every subscriber that has none, at the end of the log, inside a write the caller runs.</summary>
+    internal void EnsureCursors(SqliteConnection connection)
+    {
+        var command = _database.Prepared(connection, LocalQueueStatements.EnsureCursor);
+        var subscriber = command.Parameters.Add("$subscriber", SqliteType.Text);
+        var topic = command.Parameters.Add("$topic", SqliteType.Text);
+        foreach (var (name, subscribers) in SubscribersByTopic)
+        {
+            topic.Value = name;
+            foreach (var s in subscribers)
+            {
+                subscriber.Value = s;
+                command.ExecuteNonQuery();
+            }
+        }
+    }
+
+    /// <summary>Wakes the subscribers' dispatchers once the write holding the message has committed.</summary>
     internal void NotifyPublished(string[] subscribers)
     {
+        _cursorsCommitted = true;
         foreach (var subscriber in subscribers)
         {
             Published?.Invoke(subscriber);

@@ -9,9 +9,14 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// <summary>
 /// Delivers the durable queue's messages to the in-process subscribers: one loop per subscriber, a bounded
 /// number of messages in flight, exponential backoff with jitter on RETRY, dead-lettering after the attempt
-/// budget or on DROP. A delivery row is removed only after its handler succeeded, so a killed process
-/// redelivers whatever was in flight (handlers are idempotent).
+/// budget or on DROP.
 /// </summary>
+/// <remarks>
+/// Each round takes the subscriber's due retries and the next messages of its topic past its cursor, delivers
+/// them, and then, in one write, gives every failed delivery a row of its own (retry or dead letter), moves the
+/// cursor past the round's messages and deletes the messages every subscriber of the topic is past. A killed
+/// process therefore redelivers the whole round that was in flight (handlers are idempotent).
+/// </remarks>
 public sealed partial class LocalPubSubDispatcher : BackgroundService
 {
     private readonly EmbeddedDatabase _database;
@@ -22,6 +27,9 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<LocalPubSubDispatcher> _logger;
     private readonly Dictionary<string, SemaphoreSlim> _wakeUps;
+    private readonly Dictionary<string, Cursor> _cursors;
+    private readonly Dictionary<string, Settlement> _settlements;
+    private readonly Dictionary<string, int> _topicSubscribers;
     private readonly DeliveryTelemetry? _telemetry;
     private readonly LocalQueueMetrics? _metrics;
 
@@ -46,6 +54,9 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         _timeProvider = timeProvider;
         _logger = logger;
         _wakeUps = _handlers.ToDictionary(h => h.Subscriber, _ => new SemaphoreSlim(0), StringComparer.Ordinal);
+        _cursors = _handlers.ToDictionary(h => h.Subscriber, h => new Cursor(h.Subscriber, h.Topic), StringComparer.Ordinal);
+        _settlements = _handlers.Select(h => h.Topic).Distinct(StringComparer.Ordinal).ToDictionary(t => t, t => new Settlement(), StringComparer.Ordinal);
+        _topicSubscribers = _handlers.GroupBy(h => h.Topic, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         _queue.Published += subscriber =>
         {
             if (_wakeUps.TryGetValue(subscriber, out var wakeUp) && wakeUp.CurrentCount == 0)
@@ -69,15 +80,20 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     private async Task RunSubscriberAsync(IMessageHandler handler, CancellationToken stoppingToken)
     {
         var wakeUp = _wakeUps[handler.Subscriber];
+        var cursor = _cursors[handler.Subscriber];
         while (!stoppingToken.IsCancellationRequested)
         {
-            IReadOnlyList<PendingDelivery> due;
             try
             {
-                due = FetchDue(handler.Subscriber);
-                if (due.Count > 0)
+                if (!cursor.Loaded)
                 {
-                    await DeliverAsync(handler, due, stoppingToken).ConfigureAwait(false);
+                    await LoadAsync(cursor, stoppingToken).ConfigureAwait(false);
+                }
+
+                var round = Fetch(cursor);
+                if (round.Count > 0)
+                {
+                    await DeliverAsync(handler, cursor, round, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
             }
@@ -103,20 +119,49 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         }
     }
 
-    private List<PendingDelivery> FetchDue(string subscriber)
+    /// <summary>The subscriber's cursor, created at the end of the log when it has none.</summary>
+    private async Task LoadAsync(Cursor cursor, CancellationToken stoppingToken)
+    {
+        var position = await _database.WriteAsync(connection =>
+        {
+            _queue.EnsureCursors(connection);
+            var command = _database.Prepared(connection, LocalQueueStatements.ReadCursor);
+            command.Parameters.AddWithValue("$subscriber", cursor.Subscriber);
+            return (long)command.ExecuteScalar()!;
+        }, stoppingToken).ConfigureAwait(false);
+        cursor.Load(position);
+    }
+
+    /// <summary>A round: the subscriber's due retries, then its topic's next messages past the cursor.</summary>
+    private List<PendingDelivery> Fetch(Cursor cursor)
     {
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         return _database.Read(connection =>
         {
-            var command = _database.Prepared(connection, LocalQueueStatements.FetchDue);
-            command.Parameters.AddWithValue("$subscriber", subscriber);
-            command.Parameters.AddWithValue("$now", now);
-            command.Parameters.AddWithValue("$limit", _options.BatchSize);
-            using var reader = command.ExecuteReader();
             var list = new List<PendingDelivery>();
-            while (reader.Read())
+            var due = _database.Prepared(connection, LocalQueueStatements.FetchDue);
+            due.Parameters.AddWithValue("$subscriber", cursor.Subscriber);
+            due.Parameters.AddWithValue("$now", now);
+            due.Parameters.AddWithValue("$limit", _options.BatchSize);
+            using (var reader = due.ExecuteReader())
             {
-                list.Add(new PendingDelivery(reader.GetInt64(0), reader.GetInt32(1), (byte[])reader.GetValue(2)));
+                while (reader.Read())
+                {
+                    list.Add(new PendingDelivery(reader.GetInt64(0), reader.GetInt32(1), (byte[])reader.GetValue(2), New: false));
+                }
+            }
+
+            if (list.Count < _options.BatchSize)
+            {
+                var next = _database.Prepared(connection, LocalQueueStatements.FetchNew);
+                next.Parameters.AddWithValue("$topic", cursor.Topic);
+                next.Parameters.AddWithValue("$after", cursor.Position);
+                next.Parameters.AddWithValue("$limit", _options.BatchSize - list.Count);
+                using var reader = next.ExecuteReader();
+                while (reader.Read())
+                {
+                    list.Add(new PendingDelivery(reader.GetInt64(0), 0, (byte[])reader.GetValue(1), New: true));
+                }
             }
 
             return list;
@@ -137,27 +182,45 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         return delay > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay;
     }
 
-    private async Task DeliverAsync(IMessageHandler handler, IReadOnlyList<PendingDelivery> due, CancellationToken stoppingToken)
+    private async Task DeliverAsync(IMessageHandler handler, Cursor cursor, IReadOnlyList<PendingDelivery> round, CancellationToken stoppingToken)
     {
-        var results = new DeliveryResult[due.Count];
+        var results = new DeliveryResult[round.Count];
         await Parallel.ForEachAsync(
-            Enumerable.Range(0, due.Count),
+            Enumerable.Range(0, round.Count),
             new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = stoppingToken },
-            async (i, ct) => results[i] = await DeliverOneAsync(handler, due[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => results[i] = await DeliverOneAsync(handler, round[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
 
+        // New messages come in id order, after the retries: the last one is the cursor's next position.
+        long? through = round[^1].New ? round[^1].MessageId : null;
+        var settlement = _settlements[cursor.Topic];
         var now = _timeProvider.GetUtcNow();
-        await _database.WriteAsync(connection =>
+        var settled = await _database.WriteAsync(connection =>
         {
+            if (through is { } position)
+            {
+                var move = _database.Prepared(connection, LocalQueueStatements.MoveCursor);
+                move.Parameters.AddWithValue("$subscriber", handler.Subscriber);
+                move.Parameters.AddWithValue("$position", position);
+                move.ExecuteNonQuery();
+            }
+
+            var settled = Settled(connection, cursor.Topic);
             foreach (var result in results)
             {
                 SqliteCommand command;
                 if (result.Outcome == DeliveryOutcome.Success)
                 {
+                    if (result.New)
+                    {
+                        continue; // the cursor has moved past it
+                    }
+
                     command = _database.Prepared(connection, LocalQueueStatements.Acknowledge);
+                    command.Parameters.AddWithValue("$settled", settled);
                 }
                 else
                 {
-                    command = _database.Prepared(connection, LocalQueueStatements.Reschedule);
+                    command = _database.Prepared(connection, LocalQueueStatements.RecordFailure);
                     command.Parameters.AddWithValue("$attempts", result.Attempts);
                     command.Parameters.AddWithValue("$next", (now + result.RetryAfter).ToUnixTimeMilliseconds());
                     command.Parameters.AddWithValue("$error", result.Error ?? "");
@@ -169,10 +232,28 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 command.ExecuteNonQuery();
             }
 
-            return results.Length;
+            // A lower bound read before an earlier round's commit was noted only means a longer range to look at.
+            var from = settlement.DeletedThrough;
+            if (settled > from)
+            {
+                var delete = _database.Prepared(connection, LocalQueueStatements.DeleteSettled);
+                delete.Parameters.AddWithValue("$topic", cursor.Topic);
+                delete.Parameters.AddWithValue("$from", from);
+                delete.Parameters.AddWithValue("$to", settled);
+                delete.ExecuteNonQuery();
+            }
+
+            return settled;
         }, stoppingToken).ConfigureAwait(false);
 
-        foreach (var (result, delivery) in results.Zip(due))
+        if (through is { } committed)
+        {
+            cursor.MoveTo(committed);
+        }
+
+        settlement.DeletedTo(settled);
+
+        foreach (var (result, delivery) in results.Zip(round))
         {
             if (result.Outcome == DeliveryOutcome.Retry && !result.DeadLettered)
             {
@@ -192,6 +273,31 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The id every subscriber of <paramref name="topic"/> in this process has moved past, read inside the write (so
+    /// it counts the cursor this round just moved, and every round committed before it). A cursor left by a
+    /// subscriber this process no longer has does not hold the topic's messages back.
+    /// </summary>
+    private long Settled(SqliteConnection connection, string topic)
+    {
+        var command = _database.Prepared(connection, LocalQueueStatements.ReadCursors);
+        command.Parameters.AddWithValue("$topic", topic);
+        using var reader = command.ExecuteReader();
+        long? settled = null;
+        var seen = 0;
+        while (reader.Read())
+        {
+            if (_cursors.ContainsKey(reader.GetString(0)))
+            {
+                settled = Math.Min(settled ?? long.MaxValue, reader.GetInt64(1));
+                seen++;
+            }
+        }
+
+        // A subscriber of the topic without a cursor yet has not read anything: nothing is settled.
+        return seen == _topicSubscribers[topic] ? settled ?? 0 : 0;
     }
 
     private async Task<DeliveryResult> DeliverOneAsync(IMessageHandler handler, PendingDelivery delivery, CancellationToken ct)
@@ -224,9 +330,9 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
 
         return outcome switch
         {
-            DeliveryOutcome.Success => new DeliveryResult(delivery.MessageId, outcome, attempt, TimeSpan.Zero, null, false),
-            DeliveryOutcome.Drop => new DeliveryResult(delivery.MessageId, outcome, attempt, TimeSpan.Zero, error, true),
-            _ => new DeliveryResult(delivery.MessageId, outcome, attempt, _options.BackoffFor(attempt, Random.Shared.NextDouble()), error, attempt >= _options.MaxAttempts),
+            DeliveryOutcome.Success => new DeliveryResult(delivery.MessageId, delivery.New, outcome, attempt, TimeSpan.Zero, null, false),
+            DeliveryOutcome.Drop => new DeliveryResult(delivery.MessageId, delivery.New, outcome, attempt, TimeSpan.Zero, error, true),
+            _ => new DeliveryResult(delivery.MessageId, delivery.New, outcome, attempt, _options.BackoffFor(attempt, Random.Shared.NextDouble()), error, attempt >= _options.MaxAttempts),
         };
     }
 
@@ -239,7 +345,53 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} dead-lettered for {Subscriber} after {Attempts} attempts: {Reason}")]
     private partial void LogDeadLettered(string subscriber, long messageId, int attempts, string? reason);
 
-    private sealed record PendingDelivery(long MessageId, int Attempts, byte[] Body);
+    /// <summary>A message of a round; <c>New</c>: past the cursor, not a due retry of a failed delivery.</summary>
+    private sealed record PendingDelivery(long MessageId, int Attempts, byte[] Body, bool New);
 
-    private sealed record DeliveryResult(long MessageId, DeliveryOutcome Outcome, int Attempts, TimeSpan RetryAfter, string? Error, bool DeadLettered);
+    private sealed record DeliveryResult(long MessageId, bool New, DeliveryOutcome Outcome, int Attempts, TimeSpan RetryAfter, string? Error, bool DeadLettered);
+
+    /// <summary>A subscriber's committed position in its topic's log; written by its own loop only.</summary>
+    private sealed class Cursor(string subscriber, string topic)
+    {
+        private long _position;
+
+        public string Subscriber { get; } = subscriber;
+
+        public string Topic { get; } = topic;
+
+        public bool Loaded { get; private set; }
+
+        public long Position => Volatile.Read(ref _position);
+
+        public void Load(long position)
+        {
+            Volatile.Write(ref _position, position);
+            Loaded = true;
+        }
+
+        public void MoveTo(long position) => Volatile.Write(ref _position, position);
+    }
+
+    /// <summary>How far a topic's settled messages are deleted; only ever moves forward.</summary>
+    private sealed class Settlement
+    {
+        private long _deletedThrough;
+
+        public long DeletedThrough => Volatile.Read(ref _deletedThrough);
+
+        public void DeletedTo(long position)
+        {
+            var current = Volatile.Read(ref _deletedThrough);
+            while (position > current)
+            {
+                var seen = Interlocked.CompareExchange(ref _deletedThrough, position, current);
+                if (seen == current)
+                {
+                    return;
+                }
+
+                current = seen;
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace Axentra.BuildingBlocks.Embedded;
 
 /// <summary>
 /// The local queue's health per subscriber (meter <c>Axentra.PubSub</c>): depth and age of the oldest pending
-/// delivery and the dead letters held, read from <c>queue_deliveries</c> at most once a second however often it is
+/// delivery and the dead letters held, read from the queue's tables at most once a second however often it is
 /// scraped; and retries and dead-letterings counted by the dispatcher as they happen.
 /// </summary>
 /// <remarks>
@@ -71,16 +71,20 @@ public sealed class LocalQueueMetrics
             {
                 _snapshot = _database.Read(connection =>
                 {
-                    // MIN(message_id) is the oldest (ids grow with publish time); its published_at is one lookup.
+                    // Pending: the topic's messages past the cursor, plus failed deliveries awaiting a retry. Ids grow
+                    // with publish time, so the oldest is the lower of the two first ids; its published_at is one lookup.
                     using var command = connection.CreateCommand();
                     command.CommandText = """
-                        SELECT q.subscriber, q.pending, q.dead, m.published_at FROM (
-                            SELECT subscriber,
-                                   SUM(CASE WHEN state = 0 THEN 1 ELSE 0 END) AS pending,
-                                   SUM(CASE WHEN state = 2 THEN 1 ELSE 0 END) AS dead,
-                                   MIN(CASE WHEN state = 0 THEN message_id END) AS oldest
-                            FROM queue_deliveries GROUP BY subscriber) q
-                        LEFT JOIN queue_messages m ON m.id = q.oldest
+                        SELECT q.subscriber, q.new + q.retrying, q.dead,
+                               (SELECT published_at FROM queue_messages WHERE id = MIN(COALESCE(q.first_new, q.first_retry), COALESCE(q.first_retry, q.first_new)))
+                        FROM (
+                            SELECT c.subscriber,
+                                   (SELECT COUNT(*) FROM queue_messages m WHERE m.topic = c.topic AND m.id > c.position) AS new,
+                                   (SELECT MIN(m.id) FROM queue_messages m WHERE m.topic = c.topic AND m.id > c.position) AS first_new,
+                                   (SELECT COUNT(*) FROM queue_deliveries d WHERE d.subscriber = c.subscriber AND d.state = 0) AS retrying,
+                                   (SELECT MIN(d.message_id) FROM queue_deliveries d WHERE d.subscriber = c.subscriber AND d.state = 0) AS first_retry,
+                                   (SELECT COUNT(*) FROM queue_deliveries d WHERE d.subscriber = c.subscriber AND d.state = 2) AS dead
+                            FROM queue_cursors c) q
                         """;
                     using var reader = command.ExecuteReader();
                     var result = new Dictionary<string, SubscriberQueue>(StringComparer.Ordinal);

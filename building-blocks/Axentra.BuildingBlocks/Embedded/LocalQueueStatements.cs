@@ -1,16 +1,38 @@
 namespace Axentra.BuildingBlocks.Embedded;
 
 /// <summary>
-/// The durable queue's statements on the delivery path: each runs once per message or per delivery, so each must
-/// find its rows through an index, whatever the backlog (LocalQueueStatementPlanTests checks SQLite's plans).
+/// The durable queue's statements on the delivery path: each runs once per message, per delivery or per dispatch
+/// round, so each must find its rows through an index, whatever the backlog (LocalQueueStatementPlanTests checks
+/// SQLite's plans).
 /// </summary>
+/// <remarks>
+/// The queue is a log with a cursor per subscriber (<see cref="EmbeddedSchema"/>): publishing appends one message
+/// row; a subscriber reads its topic's messages past its cursor and moves the cursor past a round once every
+/// message in it was handled. Only a delivery that failed gets a row of its own (<c>queue_deliveries</c>), for its
+/// retries or as a dead letter.
+/// </remarks>
 internal static class LocalQueueStatements
 {
-    public const string InsertMessage = "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now) RETURNING id";
+    public const string InsertMessage = "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now)";
 
-    public const string InsertDelivery = "INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ($subscriber, $id, $now)";
+    /// <summary>
+    /// A subscriber seen for the first time starts at the end of the log, like a new subscription on a broker: it is
+    /// owed what is published from now on. Records its topic, so the queue's depth can be read from the database alone.
+    /// </summary>
+    public const string EnsureCursor = """
+        INSERT INTO queue_cursors (subscriber, topic, position)
+        VALUES ($subscriber, $topic, COALESCE((SELECT MAX(id) FROM queue_messages), 0))
+        ON CONFLICT (subscriber) DO UPDATE SET topic = excluded.topic WHERE topic <> excluded.topic
+        """;
 
-    /// <summary>A subscriber's due deliveries, oldest message first.</summary>
+    public const string ReadCursor = "SELECT position FROM queue_cursors WHERE subscriber = $subscriber";
+
+    public const string ReadCursors = "SELECT subscriber, position FROM queue_cursors WHERE topic = $topic";
+
+    /// <summary>A subscriber's next messages: its topic's, past its cursor, oldest first.</summary>
+    public const string FetchNew = "SELECT id, body FROM queue_messages WHERE topic = $topic AND id > $after ORDER BY id LIMIT $limit";
+
+    /// <summary>A subscriber's failed deliveries that are due again, oldest message first.</summary>
     public const string FetchDue = """
         SELECT d.message_id, d.attempts, m.body FROM queue_deliveries d
         JOIN queue_messages m ON m.id = d.message_id
@@ -18,20 +40,38 @@ internal static class LocalQueueStatements
         ORDER BY d.message_id LIMIT $limit
         """;
 
-    /// <summary>When the subscriber's next pending delivery falls due.</summary>
+    /// <summary>When the subscriber's next failed delivery falls due again.</summary>
     public const string NextDue = "SELECT MIN(next_attempt_at) FROM queue_deliveries WHERE subscriber = $subscriber AND state = 0";
 
-    /// <summary>A delivery succeeded: forget it, and the message once no subscriber is owed it any more.</summary>
+    /// <summary>Every message of the subscriber's topic up to <c>$position</c> was handled or has a row of its own.</summary>
+    public const string MoveCursor = "UPDATE queue_cursors SET position = $position WHERE subscriber = $subscriber";
+
+    /// <summary>
+    /// A topic's messages every subscriber has moved past (<c>$from</c>, <c>$to</c>], except those a failed delivery
+    /// still holds.
+    /// </summary>
+    public const string DeleteSettled = """
+        DELETE FROM queue_messages WHERE topic = $topic AND id > $from AND id <= $to
+        AND NOT EXISTS (SELECT 1 FROM queue_deliveries WHERE message_id = queue_messages.id)
+        """;
+
+    /// <summary>
+    /// A retried delivery succeeded: forget it, and its message once every subscriber has moved past it
+    /// (<c>$settled</c>) and no other failed delivery holds it.
+    /// </summary>
     public const string Acknowledge = """
         DELETE FROM queue_deliveries WHERE subscriber = $subscriber AND message_id = $id;
-        DELETE FROM queue_messages WHERE id = $id AND NOT EXISTS (SELECT 1 FROM queue_deliveries WHERE message_id = $id);
+        DELETE FROM queue_messages WHERE id = $id AND id <= $settled AND NOT EXISTS (SELECT 1 FROM queue_deliveries WHERE message_id = $id);
         """;
 
-    /// <summary>A delivery failed: its next attempt, or dead-lettered (state 2).</summary>
-    public const string Reschedule = """
-        UPDATE queue_deliveries SET attempts = $attempts, next_attempt_at = $next, last_error = $error, state = $state
-        WHERE subscriber = $subscriber AND message_id = $id
+    /// <summary>A delivery failed: its next attempt, or dead-lettered (state 2). The first failure creates its row.</summary>
+    public const string RecordFailure = """
+        INSERT INTO queue_deliveries (subscriber, message_id, state, attempts, next_attempt_at, last_error)
+        VALUES ($subscriber, $id, $state, $attempts, $next, $error)
+        ON CONFLICT (subscriber, message_id) DO UPDATE
+        SET state = excluded.state, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error
         """;
 
-    public static IReadOnlyList<string> DeliveryPath { get; } = [InsertMessage, InsertDelivery, FetchDue, NextDue, Acknowledge, Reschedule];
+    public static IReadOnlyList<string> DeliveryPath { get; } =
+        [InsertMessage, EnsureCursor, ReadCursor, ReadCursors, FetchNew, FetchDue, NextDue, MoveCursor, DeleteSettled, Acknowledge, RecordFailure];
 }

@@ -189,6 +189,105 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         await Eventually.TrueAsync(() => second.Successes.Count == 1, "the in-flight message was redelivered");
     }
 
+    [Fact]
+    public async Task A_message_is_kept_until_every_subscriber_is_past_it_and_no_failed_delivery_holds_it()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var catalog = new RecordingHandler("catalog", "webhook-events", attempt => attempt == 1 ? DeliveryOutcome.Retry : DeliveryOutcome.Success);
+        var (queue, _) = await StartAsync([audit, catalog], clock, new LocalPubSubOptions { InitialBackoff = TimeSpan.FromSeconds(30) });
+
+        await queue.PublishAsync("webhook-events", "{\"n\":1}"u8.ToArray(), Ct);
+        await Eventually.TrueAsync(() => audit.Successes.Count == 1 && Count("queue_deliveries WHERE subscriber = 'catalog'") == 1, "audit done, catalog's retry recorded");
+
+        // Both cursors are past the message, but catalog's failed delivery still holds it.
+        Assert.Equal(2L, Count("queue_cursors WHERE position = (SELECT MAX(id) FROM queue_messages)"));
+        Assert.Equal(1L, Count("queue_messages"));
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await Eventually.TrueAsync(() => catalog.Successes.Count == 1, "catalog's retry succeeded");
+        await Eventually.TrueAsync(() => Count("queue_messages") == 0 && Count("queue_deliveries") == 0, "nothing is left in the queue");
+        Assert.Single(audit.Attempts);
+    }
+
+    [Fact]
+    public async Task Messages_nobody_failed_are_deleted_once_the_slower_subscriber_is_past_them()
+    {
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var slow = new GatedHandler("catalog", "webhook-events");
+        var (queue, _) = await StartAsync([audit, slow]);
+
+        for (var i = 0; i < 4; i++)
+        {
+            await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), Ct);
+        }
+
+        await Eventually.TrueAsync(() => audit.Successes.Count == 4, "audit got all four");
+        Assert.Equal(4L, Count("queue_messages")); // catalog is not past them yet
+
+        slow.Open();
+        await Eventually.TrueAsync(() => Count("queue_messages") == 0, "deleted once catalog is past them");
+        Assert.Equal(0L, Count("queue_deliveries"));
+    }
+
+    [Fact]
+    public async Task A_subscriber_seen_for_the_first_time_is_owed_only_what_is_published_from_then_on()
+    {
+        var database = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var queue = new LocalPubSub(database, TimeProvider.System, [new RecordingHandler("audit", "webhook-events")]);
+        await queue.PublishAsync("webhook-events", "{\"n\":0}"u8.ToArray(), Ct);
+        await database.DisposeAsync();
+
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var added = new RecordingHandler("catalog", "webhook-events");
+        var (restarted, _) = await StartAsync([audit, added]);
+        await restarted.PublishAsync("webhook-events", "{\"n\":1}"u8.ToArray(), Ct);
+
+        await Eventually.TrueAsync(() => audit.Successes.Count == 2 && added.Successes.Count == 1, "audit got both, catalog the second");
+        Assert.Equal(["{\"n\":1}"], added.Successes);
+        await Eventually.TrueAsync(() => Count("queue_messages") == 0, "both settled");
+    }
+
+    [Fact]
+    public async Task Pending_deliveries_of_a_database_from_before_the_cursors_are_delivered_once_each()
+    {
+        // The earlier layout: no cursors; one pending delivery row per (subscriber, message) still owed.
+        var path = Path.Combine(_directory.Path, "axentra.db");
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            EmbeddedDatabase.Execute(old, """
+                CREATE TABLE queue_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, body BLOB NOT NULL, published_at INTEGER NOT NULL);
+                CREATE TABLE queue_deliveries (subscriber TEXT NOT NULL, message_id INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0,
+                    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT NULL,
+                    PRIMARY KEY (subscriber, message_id)) WITHOUT ROWID;
+                INSERT INTO queue_messages (topic, body, published_at) VALUES ('webhook-events', CAST('{"n":1}' AS BLOB), 0), ('webhook-events', CAST('{"n":2}' AS BLOB), 0);
+                INSERT INTO queue_deliveries (subscriber, message_id, next_attempt_at) VALUES ('audit', 1, 0), ('catalog', 1, 0), ('catalog', 2, 0);
+                """);
+        }
+
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var catalog = new RecordingHandler("catalog", "webhook-events");
+        var (queue, _) = await StartAsync([audit, catalog]);
+        await queue.PublishAsync("webhook-events", "{\"n\":3}"u8.ToArray(), Ct);
+
+        await Eventually.TrueAsync(() => audit.Successes.Count == 2 && catalog.Successes.Count == 3, "every owed delivery arrived");
+        await Eventually.TrueAsync(() => Count("queue_messages") == 0 && Count("queue_deliveries") == 0, "nothing is left in the queue");
+        Assert.Equal(["{\"n\":1}", "{\"n\":3}"], audit.Successes.Order(StringComparer.Ordinal));
+        Assert.Equal(["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"], catalog.Successes.Order(StringComparer.Ordinal));
+        Assert.Equal(5, audit.Attempts.Count + catalog.Attempts.Count);
+    }
+
+    /// <summary>Rows of <paramref name="tableAndCondition"/>, read on a connection of the test's own.</summary>
+    private long Count(string tableAndCondition)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory.Path, "axentra.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM " + tableAndCondition;
+        return (long)command.ExecuteScalar()!;
+    }
+
     private static LocalPubSubOptions FastRetries(int maxAttempts) =>
         new() { MaxAttempts = maxAttempts, InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(5) };
 
@@ -267,6 +366,24 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         {
             Started.TrySetResult();
             await Task.Delay(Timeout.Infinite, cancellationToken);
+            return DeliveryOutcome.Success;
+        }
+    }
+
+    /// <summary>Holds every delivery until <see cref="Open"/>, then succeeds.</summary>
+    private sealed class GatedHandler(string subscriber, string topic) : IMessageHandler
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Subscriber => subscriber;
+
+        public string Topic => topic;
+
+        public void Open() => _gate.TrySetResult();
+
+        public async ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            await _gate.Task.WaitAsync(cancellationToken);
             return DeliveryOutcome.Success;
         }
     }

@@ -92,10 +92,11 @@ public sealed class EmbeddedOutboxTests : IAsyncDisposable
 
     private static string? Text(StateEntry? entry) => entry is null ? null : Encoding.UTF8.GetString(entry.Value.Span);
 
+    /// <summary>What each subscriber is owed: its topic's messages past its cursor.</summary>
     private List<(string Subscriber, string Body)> Deliveries() => _database.Read(connection =>
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT d.subscriber, m.body FROM queue_deliveries d JOIN queue_messages m ON m.id = d.message_id ORDER BY d.subscriber";
+        command.CommandText = "SELECT c.subscriber, m.body FROM queue_cursors c JOIN queue_messages m ON m.topic = c.topic AND m.id > c.position ORDER BY c.subscriber, m.id";
         using var reader = command.ExecuteReader();
         var list = new List<(string, string)>();
         while (reader.Read())
