@@ -11,10 +11,10 @@ public sealed class EmbeddedOutbox(EmbeddedDatabase database, SqliteStateStore s
     public async ValueTask<SaveOutcome> TryCommitAsync(OutboxCommit commit, CancellationToken cancellationToken)
     {
         var now = state.Now();
-        var condition = (commit.Condition.Key, Value: commit.Condition.Value.ToArray(), ExpiresAt: SqliteStateStore.ExpiresAt(now, commit.Condition.TimeToLive));
-        var writes = commit.Writes.Select(w => (w.Key, Value: w.Value.ToArray(), ExpiresAt: SqliteStateStore.ExpiresAt(now, w.TimeToLive))).ToArray();
+        var condition = (commit.Condition.Key, Value: WholeArrays.Of(commit.Condition.Value), ExpiresAt: SqliteStateStore.ExpiresAt(now, commit.Condition.TimeToLive));
+        var writes = commit.Writes.Select(w => (w.Key, Value: WholeArrays.Of(w.Value), ExpiresAt: SqliteStateStore.ExpiresAt(now, w.TimeToLive))).ToArray();
         var subscribers = queue.SubscribersOf(commit.Topic);
-        var message = commit.Message.ToArray();
+        var message = WholeArrays.Of(commit.Message);
 
         var saved = await database.WriteRepeatableAsync(connection =>
         {

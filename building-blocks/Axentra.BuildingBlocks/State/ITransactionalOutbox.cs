@@ -7,6 +7,10 @@ public sealed record StateWrite(string Key, ReadOnlyMemory<byte> Value, TimeSpan
 /// What <see cref="ITransactionalOutbox.TryCommitAsync"/> commits at once: a conditional write (a first-write when
 /// <see cref="ETag"/> is null, else a write guarded by it), further unconditional writes, and one message.
 /// </summary>
+/// <remarks>
+/// An outbox may read the values and the message until the commit is done, after the caller stopped waiting (a
+/// cancelled wait), and without copying them: pass bytes nobody changes afterwards, such as a serialiser's fresh array.
+/// </remarks>
 public sealed record OutboxCommit(StateWrite Condition, string? ETag, IReadOnlyList<StateWrite> Writes, string Topic, ReadOnlyMemory<byte> Message);
 
 /// <summary>

@@ -98,6 +98,21 @@ public sealed class CanonicalJsonTests
     }
 
     [Fact]
+    public void A_hash_after_larger_and_oversized_values_on_the_same_thread_is_that_of_its_own_bytes()
+    {
+        // Sha256Hex reuses one buffer per thread: what an earlier, longer value left in it must not count.
+        string Expected(JsonDocument d) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(CanonicalJson.Serialize(d.RootElement)));
+        using var small = JsonDocument.Parse("{\"b\":1,\"a\":[true,null]}");
+        using var large = JsonDocument.Parse($"{{\"text\":\"{new string('x', 5_000)}\"}}");
+        using var oversized = JsonDocument.Parse($"{{\"text\":\"{new string('y', 200_000)}\"}}");
+
+        foreach (var document in new[] { large, small, oversized, small, large, small })
+        {
+            Assert.Equal(Expected(document), CanonicalJson.Sha256Hex(document.RootElement));
+        }
+    }
+
+    [Fact]
     public void Hash_is_lowercase_hex_sha256_of_the_canonical_bytes()
     {
         using var document = JsonDocument.Parse("""{ "b": 2, "a": 1 }""");

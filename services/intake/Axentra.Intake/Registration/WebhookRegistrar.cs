@@ -341,7 +341,7 @@ public sealed partial class WebhookRegistrar(
             // The local queue has no headers to carry the trace to the subscribers; the envelope does.
             TraceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null,
             TraceState = System.Diagnostics.Activity.Current?.TraceStateString,
-            Payload = payload.ToArray(),
+            Payload = WholeArrays.Of(payload), // the request's body, read into an array of its own
         };
         return JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope);
     }
