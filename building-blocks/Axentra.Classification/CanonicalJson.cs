@@ -26,7 +26,7 @@ public static class CanonicalJson
         t_hashBuffer = null;
         try
         {
-            Write(value, buffer);
+            WriteValue(value, buffer);
             Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
             SHA256.HashData(buffer.WrittenSpan, hash);
             return Convert.ToHexStringLower(hash);
@@ -49,7 +49,7 @@ public static class CanonicalJson
     public static byte[] Serialize(JsonElement value)
     {
         var buffer = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length + 64);
-        Write(value, buffer);
+        WriteValue(value, buffer);
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -61,26 +61,43 @@ public static class CanonicalJson
     /// </remarks>
     public static void Write(JsonElement value, IBufferWriter<byte> output)
     {
+        if (output is ArrayBufferWriter<byte> buffer)
+        {
+            WriteValue(value, buffer);
+            return;
+        }
+
+        var canonical = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length + 64);
+        WriteValue(value, canonical);
+        output.Write(canonical.WrittenSpan);
+    }
+
+    /// <summary>
+    /// <see cref="Write"/> on the concrete (sealed) buffer type: its calls, several per member, are direct and can be
+    /// inlined, where the interface's were a dispatch each.
+    /// </summary>
+    private static void WriteValue(JsonElement value, ArrayBufferWriter<byte> output)
+    {
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
                 WriteObject(value, output);
                 break;
             case JsonValueKind.Array:
-                WriteAscii(output, "[");
+                WriteByte(output, (byte)'[');
                 var first = true;
                 foreach (var item in value.EnumerateArray())
                 {
                     if (!first)
                     {
-                        WriteAscii(output, ",");
+                        WriteByte(output, (byte)',');
                     }
 
                     first = false;
-                    Write(item, output);
+                    WriteValue(item, output);
                 }
 
-                WriteAscii(output, "]");
+                WriteByte(output, (byte)']');
                 break;
             case JsonValueKind.String:
                 var rawString = JsonMarshal.GetRawUtf8Value(value); // with its quotes
@@ -126,7 +143,7 @@ public static class CanonicalJson
     /// names (<see cref="CompareNames"/>). Checking each name once, not at every comparison, halved the cost of
     /// canonicalising a webhook (docs/performance.md).
     /// </remarks>
-    private static void WriteObject(JsonElement value, IBufferWriter<byte> output)
+    private static void WriteObject(JsonElement value, ArrayBufferWriter<byte> output)
     {
         var count = Math.Max(value.GetPropertyCount(), 1);
         var members = ArrayPool<JsonProperty>.Shared.Rent(count);
@@ -175,43 +192,51 @@ public static class CanonicalJson
                 members.AsSpan(0, n).Sort(CompareNames);
             }
 
-            WriteAscii(output, "{");
+            WriteByte(output, (byte)'{');
             for (var i = 0; i < n; i++)
             {
-                if (i > 0)
-                {
-                    WriteAscii(output, ",");
-                }
-
                 JsonProperty member;
                 if (plain)
                 {
+                    // The separator, the quoted name and the colon in one piece: most of an object's bytes are names.
                     member = members[names[i].Index];
-                    WriteAscii(output, "\"");
-                    output.Write(text.AsSpan(names[i].Start, names[i].Length));
-                    WriteAscii(output, "\"");
+                    var name = text.AsSpan(names[i].Start, names[i].Length);
+                    var comma = i > 0 ? 1 : 0;
+                    var span = output.GetSpan(comma + name.Length + 3);
+                    span[0] = (byte)',';
+                    span[comma] = (byte)'"';
+                    name.CopyTo(span[(comma + 1)..]);
+                    span[comma + name.Length + 1] = (byte)'"';
+                    span[comma + name.Length + 2] = (byte)':';
+                    output.Advance(comma + name.Length + 3);
                 }
                 else
                 {
+                    if (i > 0)
+                    {
+                        WriteByte(output, (byte)',');
+                    }
+
                     member = members[i];
                     var rawName = JsonMarshal.GetRawUtf8PropertyName(member);
                     if (IsVerbatimString(rawName))
                     {
-                        WriteAscii(output, "\"");
+                        WriteByte(output, (byte)'"');
                         output.Write(rawName);
-                        WriteAscii(output, "\"");
+                        WriteByte(output, (byte)'"');
                     }
                     else
                     {
                         WriteString(member.Name, output);
                     }
+
+                    WriteByte(output, (byte)':');
                 }
 
-                WriteAscii(output, ":");
-                Write(member.Value, output);
+                WriteValue(member.Value, output);
             }
 
-            WriteAscii(output, "}");
+            WriteByte(output, (byte)'}');
         }
         finally
         {
@@ -296,7 +321,7 @@ public static class CanonicalJson
         return leadingZeros <= 5 && fractionDigits - leadingZeros <= 15;
     }
 
-    private static void WriteString(string value, IBufferWriter<byte> output)
+    private static void WriteString(string value, ArrayBufferWriter<byte> output)
     {
         var builder = new StringBuilder(value.Length + 2);
         builder.Append('"');
@@ -331,7 +356,13 @@ public static class CanonicalJson
         output.Advance(Encoding.UTF8.GetBytes(text, span));
     }
 
-    private static void WriteAscii(IBufferWriter<byte> output, string text)
+    private static void WriteByte(ArrayBufferWriter<byte> output, byte value)
+    {
+        output.GetSpan(1)[0] = value;
+        output.Advance(1);
+    }
+
+    private static void WriteAscii(ArrayBufferWriter<byte> output, string text)
     {
         var span = output.GetSpan(text.Length);
         for (var i = 0; i < text.Length; i++)

@@ -113,6 +113,20 @@ public sealed class CanonicalJsonTests
     }
 
     [Fact]
+    public async Task Any_buffer_writer_receives_the_same_canonical_bytes()
+    {
+        using var document = JsonDocument.Parse("""{ "z": [1.50, "\u0041"], "a": { "c": null, "b": true } }""");
+        using var stream = new MemoryStream();
+        var pipe = System.IO.Pipelines.PipeWriter.Create(stream);
+
+        CanonicalJson.Write(document.RootElement, pipe);
+        await pipe.CompleteAsync();
+
+        Assert.Equal(CanonicalJson.Serialize(document.RootElement), stream.ToArray());
+        Assert.Equal("""{"a":{"b":true,"c":null},"z":[1.5,"A"]}""", Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    [Fact]
     public void Hash_is_lowercase_hex_sha256_of_the_canonical_bytes()
     {
         using var document = JsonDocument.Parse("""{ "b": 2, "a": 1 }""");
