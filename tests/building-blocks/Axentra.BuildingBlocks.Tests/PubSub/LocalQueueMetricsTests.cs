@@ -29,7 +29,7 @@ public sealed class LocalQueueMetricsTests : IAsyncDisposable
     [Fact]
     public async Task Depth_age_and_dead_letters_count_what_each_subscriber_is_still_owed()
     {
-        IMessageHandler[] handlers = [new WebhookSubscriber("audit"), new WebhookSubscriber("catalog")];
+        IMessageHandler[] handlers = [new NamedSubscriber("audit"), new NamedSubscriber("catalog")];
         var queue = new LocalPubSub(_database, _clock, handlers);
         for (var i = 0; i < 3; i++)
         {
@@ -86,15 +86,5 @@ public sealed class LocalQueueMetricsTests : IAsyncDisposable
         listener.Start();
         listener.RecordObservableInstruments();
         return values;
-    }
-
-    private sealed class WebhookSubscriber(string name) : IMessageHandler
-    {
-        public string Subscriber => name;
-
-        public string Topic => "webhook-events";
-
-        public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(DeliveryOutcome.Success);
     }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Axentra.BuildingBlocks.Embedded;
-using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.State;
 using Axentra.BuildingBlocks.Tests.Support;
 
@@ -106,14 +105,4 @@ public sealed class EmbeddedOutboxTests : IAsyncDisposable
 
         return list;
     });
-
-    private sealed class NamedSubscriber(string name) : IMessageHandler
-    {
-        public string Subscriber => name;
-
-        public string Topic => "webhook-events";
-
-        public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken) =>
-            ValueTask.FromResult(DeliveryOutcome.Success);
-    }
 }
