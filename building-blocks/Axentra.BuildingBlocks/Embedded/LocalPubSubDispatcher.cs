@@ -205,12 +205,13 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
             }
 
             var settled = Settled(connection, cursor.Topic);
-            foreach (var result in results)
+            for (var i = 0; i < results.Length; i++)
             {
+                var result = results[i];
                 SqliteCommand command;
                 if (result.Outcome == DeliveryOutcome.Success)
                 {
-                    if (result.New)
+                    if (round[i].New)
                     {
                         continue; // the cursor has moved past it
                     }
@@ -330,9 +331,9 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
 
         return outcome switch
         {
-            DeliveryOutcome.Success => new DeliveryResult(delivery.MessageId, delivery.New, outcome, attempt, TimeSpan.Zero, null, false),
-            DeliveryOutcome.Drop => new DeliveryResult(delivery.MessageId, delivery.New, outcome, attempt, TimeSpan.Zero, error, true),
-            _ => new DeliveryResult(delivery.MessageId, delivery.New, outcome, attempt, _options.BackoffFor(attempt, Random.Shared.NextDouble()), error, attempt >= _options.MaxAttempts),
+            DeliveryOutcome.Success => new DeliveryResult(delivery.MessageId, outcome, attempt, TimeSpan.Zero, null, false),
+            DeliveryOutcome.Drop => new DeliveryResult(delivery.MessageId, outcome, attempt, TimeSpan.Zero, error, true),
+            _ => new DeliveryResult(delivery.MessageId, outcome, attempt, _options.BackoffFor(attempt, Random.Shared.NextDouble()), error, attempt >= _options.MaxAttempts),
         };
     }
 
@@ -348,7 +349,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     /// <summary>A message of a round; <c>New</c>: past the cursor, not a due retry of a failed delivery.</summary>
     private sealed record PendingDelivery(long MessageId, int Attempts, byte[] Body, bool New);
 
-    private sealed record DeliveryResult(long MessageId, bool New, DeliveryOutcome Outcome, int Attempts, TimeSpan RetryAfter, string? Error, bool DeadLettered);
+    private sealed record DeliveryResult(long MessageId, DeliveryOutcome Outcome, int Attempts, TimeSpan RetryAfter, string? Error, bool DeadLettered);
 
     /// <summary>A subscriber's committed position in its topic's log; written by its own loop only.</summary>
     private sealed class Cursor(string subscriber, string topic)
