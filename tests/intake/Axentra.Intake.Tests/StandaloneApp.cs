@@ -33,7 +33,10 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
     public StandaloneApp(Dictionary<string, string?>? settings = null, bool transactionalOutbox = true)
     {
         _transactionalOutbox = transactionalOutbox;
-        DataDirectory = Directory.CreateTempSubdirectory("axentra-intake-tests-").FullName;
+        // The data directory sits inside a directory of its own, so a test can check that nothing
+        // was written beside it without seeing other processes' files in the shared temp folder.
+        Root = Directory.CreateTempSubdirectory("axentra-intake-tests-").FullName;
+        DataDirectory = Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
         _settings = new Dictionary<string, string?>
         {
             ["Standalone:DataDir"] = DataDirectory,
@@ -53,6 +56,9 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
             _settings[key] = value;
         }
     }
+
+    /// <summary>A fresh directory that holds <see cref="DataDirectory"/> and nothing else.</summary>
+    public string Root { get; }
 
     public string DataDirectory { get; }
 
@@ -112,7 +118,7 @@ public sealed class StandaloneApp : WebApplicationFactory<Standalone.Program>
         {
             try
             {
-                Directory.Delete(DataDirectory, recursive: true);
+                Directory.Delete(Root, recursive: true);
             }
             catch (IOException)
             {
