@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Axentra.EndToEnd.Tests.Support;
 
@@ -13,7 +13,7 @@ namespace Axentra.EndToEnd.Tests.Support;
 /// the way an operator would (environment variables), stopped by PID. <see cref="RestartAsync"/> starts a new
 /// process on the same data directory, as after a crash.
 /// </summary>
-public sealed class StandaloneProcess : IAsyncDisposable
+public sealed partial class StandaloneProcess : IAsyncDisposable
 {
     public const string WebhookKey = "e2e-webhook-key";
     public const string OpsKey = "e2e-ops-key";
@@ -240,23 +240,50 @@ public sealed class StandaloneProcess : IAsyncDisposable
         return start;
     }
 
+    /// <remarks>
+    /// The host binds port 0 and the test reads the port it got from its "Now listening on" line: a port picked here
+    /// and released before the host binds it could be taken meanwhile, and the readiness probe would then find
+    /// whatever else listens there.
+    /// </remarks>
     private async Task LaunchAsync()
     {
-        var port = FreePort();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
         var start = NewStartInfo();
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(BaseAddress.ToString().TrimEnd('/'));
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        process.OutputDataReceived += (_, e) => Remember(e.Data);
-        process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.OutputDataReceived += (_, e) => Remember(e.Data, listening);
+        process.ErrorDataReceived += (_, e) => Remember(e.Data, listening);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process?.Dispose();
         _process = process;
+        BaseAddress = await ListeningAddressAsync(process, listening.Task);
         Http.Dispose();
         Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(20) };
         await WaitReadyAsync(process);
+    }
+
+    private async Task<Uri> ListeningAddressAsync(Process process, Task<Uri> listening)
+    {
+        var deadline = DateTime.UtcNow + ReadyTimeout;
+        while (!listening.IsCompleted)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the standalone host exited with {process.ExitCode} before it listened:\n{RecentOutput}");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the standalone host did not listen within {ReadyTimeout}:\n{RecentOutput}");
+            }
+
+            await Task.WhenAny(listening, Task.Delay(50));
+        }
+
+        return await listening;
     }
 
     private async Task WaitReadyAsync(Process process)
@@ -287,11 +314,16 @@ public sealed class StandaloneProcess : IAsyncDisposable
         throw new TimeoutException($"the standalone host was not ready within {ReadyTimeout}:\n{RecentOutput}");
     }
 
-    private void Remember(string? line)
+    private void Remember(string? line, TaskCompletionSource<Uri> listening)
     {
         if (line is null)
         {
             return;
+        }
+
+        if (ListeningLine().Match(line) is { Success: true } match)
+        {
+            listening.TrySetResult(new Uri(match.Groups[1].Value + "/"));
         }
 
         _output.Enqueue(line);
@@ -301,12 +333,8 @@ public sealed class StandaloneProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningLine();
 
     public static byte[] Json(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 
