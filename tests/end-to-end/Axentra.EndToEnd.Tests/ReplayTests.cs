@@ -18,6 +18,7 @@ public sealed class ReplayTests(PublishedStandalone build)
     public async Task Wiping_the_processed_bucket_and_replaying_the_audit_trail_restores_the_catalogs_byte_for_byte()
     {
         await using var host = await StandaloneProcess.StartAsync(build);
+        var firstDay = UtcDay(); // the audit trail is found by day: a run across midnight (UTC) spans two
         var (storeA, storeB) = (Payloads.NewId("store"), Payloads.NewId("store"));
         var (p1, p2, p3) = (Payloads.NewId("prod"), Payloads.NewId("prod"), Payloads.NewId("prod"));
         byte[][] history =
@@ -45,8 +46,8 @@ public sealed class ReplayTests(PublishedStandalone build)
         Assert.DoesNotContain(live.Keys, k => k.StartsWith($"stores/{storeB}/", StringComparison.Ordinal));
 
         Directory.Delete(Path.Combine(host.DataDirectory, Processed), recursive: true);
-        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        using (var response = await host.OpsAsync(HttpMethod.Post, $"/catalog/admin/replay?from={today}&to={today}"))
+        var lastDay = UtcDay();
+        using (var response = await host.OpsAsync(HttpMethod.Post, $"/catalog/admin/replay?from={firstDay}&to={lastDay}"))
         {
             var report = JsonNode.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct))!;
             Assert.Equal(history.Length, (int)report["events_found"]!);
@@ -69,7 +70,7 @@ public sealed class ReplayTests(PublishedStandalone build)
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         }
 
-        using (var anonymous = await host.OpsAsync(HttpMethod.Post, $"/catalog/admin/replay?from={today}&to={today}", apiKey: StandaloneProcess.WebhookKey))
+        using (var anonymous = await host.OpsAsync(HttpMethod.Post, $"/catalog/admin/replay?from={firstDay}&to={lastDay}", apiKey: StandaloneProcess.WebhookKey))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         }
@@ -77,7 +78,7 @@ public sealed class ReplayTests(PublishedStandalone build)
         // The CLI, on the stopped host's data directory, one store at a time.
         await host.StopAsync();
         Directory.Delete(Path.Combine(host.DataDirectory, Processed), recursive: true);
-        var (exitCode, output) = await host.RunCommandAsync("replay", "--store", storeA, "--from", today, "--to", today);
+        var (exitCode, output) = await host.RunCommandAsync("replay", "--store", storeA, "--from", firstDay, "--to", lastDay);
         Assert.True(exitCode == 0, output);
         var storeAFiles = live.Where(f => f.Key.StartsWith($"stores/{storeA}/", StringComparison.Ordinal)
             || f.Key == $"master/products/{p1}.json" || f.Key == $"master/products/{p2}.json").ToDictionary();
@@ -91,6 +92,7 @@ public sealed class ReplayTests(PublishedStandalone build)
     public async Task A_rebuild_with_recompute_replaces_content_that_older_projection_code_computed()
     {
         await using var host = await StandaloneProcess.StartAsync(build);
+        var firstDay = UtcDay(); // the audit trail is found by day: a run across midnight (UTC) spans two
         var (store, product) = (Payloads.NewId("store"), Payloads.NewId("prod"));
         await host.WaitForStatusAsync((string)(await host.AcceptAsync(Payloads.Product("new_product", store, product, "Right name", 4m, "2025-12-01T10:00:00Z")))["event_id"]!);
         var masterKey = $"master/products/{product}.json";
@@ -109,15 +111,15 @@ public sealed class ReplayTests(PublishedStandalone build)
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         File.Delete(host.PathOf(Processed, masterKey));
-        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var lastDay = UtcDay();
 
         // A plain replay restores what the catalog remembers, which is the buggy content.
-        var (exitCode, output) = await host.RunCommandAsync("replay", "--store", store, "--from", today, "--to", today);
+        var (exitCode, output) = await host.RunCommandAsync("replay", "--store", store, "--from", firstDay, "--to", lastDay);
         Assert.True(exitCode == 0, output);
         Assert.Contains("Buggy name", File.ReadAllText(host.PathOf(Processed, masterKey)), StringComparison.Ordinal);
 
         // A rebuild recomputes it with today's code.
-        (exitCode, output) = await host.RunCommandAsync("replay", "--store", store, "--from", today, "--to", today, "--recompute", "true");
+        (exitCode, output) = await host.RunCommandAsync("replay", "--store", store, "--from", firstDay, "--to", lastDay, "--recompute", "true");
         Assert.True(exitCode == 0, output);
         Assert.Equal(correct, File.ReadAllBytes(host.PathOf(Processed, masterKey)));
     }
@@ -139,4 +141,6 @@ public sealed class ReplayTests(PublishedStandalone build)
             Assert.True(bytes.AsSpan().SequenceEqual(actual[key]), $"{key} differs after the replay");
         }
     }
+
+    private static string UtcDay() => DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }

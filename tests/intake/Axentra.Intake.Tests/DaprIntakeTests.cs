@@ -29,7 +29,10 @@ public sealed class DaprIntakeTests : IAsyncLifetime
 
     public ValueTask DisposeAsync() => _intake.DisposeAsync();
 
-    private IReadOnlyList<PublishedMessage> WebhookEvents => Sidecar.Published.Where(m => m.Topic == PlatformNames.Topics.WebhookEvents).ToList();
+    private int RegistryRecordCount() =>
+        Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore).Count(k => k.Contains("event:", StringComparison.Ordinal));
+
+    private List<PublishedMessage> WebhookEvents => Sidecar.Published.Where(m => m.Topic == PlatformNames.Topics.WebhookEvents).ToList();
 
     private Task<HttpResponseMessage> Post(string json) => Client.SendAsync(StandaloneApp.Webhook(json, ApiKey), Ct);
 
@@ -85,12 +88,16 @@ public sealed class DaprIntakeTests : IAsyncLifetime
     public async Task Five_hundred_concurrent_deliveries_give_one_202_one_message_one_registry_record()
     {
         const string body = """{"event_type":"new_product","products":{"product_id":"p-race","store_id":"s-race"}}""";
+        // Warm the host up first: 499 waiters give up on a registration that takes longer than InFlightWait.
+        Assert.Equal(HttpStatusCode.Accepted, (await Post("""{"store_id":"s-race-warm-up"}""")).StatusCode);
+        var messagesBefore = WebhookEvents.Count;
+        var recordsBefore = RegistryRecordCount();
         var responses = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => Post(body)));
 
         Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
         Assert.Equal(499, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
-        Assert.Single(WebhookEvents);
-        Assert.Single(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("event:", StringComparison.Ordinal));
+        Assert.Equal(messagesBefore + 1, WebhookEvents.Count);
+        Assert.Equal(recordsBefore + 1, RegistryRecordCount());
     }
 
     [Fact]

@@ -33,11 +33,12 @@ public sealed class RegistrationFaultTests : IDisposable
         using var client = stepwise.CreateClient();
         const string body = """{"event_type":"new_store","store_id":"s-fault","store_domain":"fault.example"}""";
         stepwise.Publisher.FailNext(1);
+        var beforeFirst = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var failed = await client.SendAsync(StandaloneApp.Webhook(body), Ct);
+        var afterFirst = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var problem = await WebhookEndpointTests.AssertProblem(failed, HttpStatusCode.ServiceUnavailable);
         Assert.True(failed.Headers.Contains("Retry-After"));
         Assert.Equal(0, stepwise.Publisher.Published);
-        var firstAttempt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         await Task.Delay(TimeSpan.FromSeconds(1.1), Ct);
         var retry = await client.SendAsync(StandaloneApp.Webhook(body), Ct);
@@ -46,7 +47,7 @@ public sealed class RegistrationFaultTests : IDisposable
 
         // The retry took the released claim over and kept its identity: the event id carries the first receipt.
         var eventId = await EventIdOf(retry);
-        Assert.InRange(long.Parse(eventId.Split('-')[1], System.Globalization.CultureInfo.InvariantCulture), firstAttempt - 1, firstAttempt);
+        Assert.InRange(long.Parse(eventId.Split('-')[1], System.Globalization.CultureInfo.InvariantCulture), beforeFirst, afterFirst);
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(StandaloneApp.Webhook(body), Ct)).StatusCode);
         _ = problem;
     }
@@ -141,11 +142,14 @@ public sealed class RegistrationFaultTests : IDisposable
     public async Task Five_hundred_concurrent_deliveries_of_one_payload_give_one_202_and_499_duplicates()
     {
         const string body = """{"event_type":"new_product","products":{"name":"Race","product_id":"p-race","store_id":"s-race","product_variants":[{"price":5}]}}""";
+        // Warm the host up first: 499 waiters give up on a registration that takes longer than InFlightWait.
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.SendAsync(StandaloneApp.Webhook("""{"store_id":"s-race-warm-up"}"""), Ct)).StatusCode);
+        var published = _app.Publisher.Published;
         var responses = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ => _client.SendAsync(StandaloneApp.Webhook(body), Ct)));
 
         Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
         Assert.Equal(499, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
-        Assert.Equal(1, _app.Publisher.Published);
+        Assert.Equal(published + 1, _app.Publisher.Published);
         var ids = await Task.WhenAll(responses.Select(EventIdOf));
         Assert.Single(ids.Distinct());
     }

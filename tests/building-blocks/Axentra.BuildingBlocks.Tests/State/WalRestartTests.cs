@@ -61,8 +61,9 @@ public sealed class WalRestartTests : IDisposable
             // (moments the writer happened to begin with everything copied) and 2,800-4,800 pages. The restart count is
             // what tells the two apart. The file's length is its longest moment, and one stall of the checkpoint thread
             // on a busy machine stretches that: 1,078 pages when CI ran the test assemblies side by side on two cores.
-            // So the length is only held to a quarter of what was written, which a WAL that never started over exceeds.
-            Assert.True(restarts >= 20, $"the WAL started over {restarts} times while {Rows} pages were written");
+            // So the length is only held to a quarter of what was written, which a WAL that never started over exceeds,
+            // and the restarts to 10, which a checkpoint thread starved by other test processes still reaches.
+            Assert.True(restarts >= 10, $"the WAL started over {restarts} times while {Rows} pages were written");
             Assert.True(pages <= Rows / 4, $"the WAL grew to {pages} pages for {Rows} rows; it starts over from {RestartPages}");
         }
     }

@@ -123,7 +123,15 @@ public sealed class DynamoDbSourceOfTruthTests(DynamoDbLocalFixture dynamo) : IC
             Assert.Skip(dynamo.SkipReason);
         }
 
-        var options = new ValidationOptions { ServiceUrl = dynamo.ServiceUrl, StoresTable = storesTable, MaxAttempts = maxAttempts };
+        // A generous timeout: a JVM still warming up on a busy machine must not turn into a retry, which would change the
+        // call counts these tests assert.
+        var options = new ValidationOptions
+        {
+            ServiceUrl = dynamo.ServiceUrl,
+            StoresTable = storesTable,
+            MaxAttempts = maxAttempts,
+            RequestTimeout = TimeSpan.FromSeconds(30),
+        };
         var http = new RecordingHttp(throttles);
         var client = DynamoDbSourceOfTruth.CreateClient(options, http);
         await Task.CompletedTask;
