@@ -8,7 +8,8 @@
 # the ratio to the bare endpoint, latency percentiles at full load and at a fixed rate, the pipeline's drain rate,
 # peak RSS and cold start. Writes bench/results/<timestamp>.json and prints a table with the targets.
 # BENCH_HOST_ARGS adds configuration to the host's command line (e.g. "--Logging:LogLevel:Default=Warning");
-# BENCH_KEEP=1 keeps the temporary directory (logs, data, raw wrk output).
+# BENCH_KEEP=1 keeps the temporary directory (logs, data, raw wrk output); BENCH_RESULTS_DIR writes the result
+# file elsewhere than bench/results (the CI smoke test does, so that it leaves nothing in the tree).
 # Exits 0 when the harness worked (every run produced numbers), whether or not the targets were met.
 # Only loopback traffic; every run is bounded by its duration; every process it starts is stopped by PID on exit.
 set -euo pipefail
@@ -30,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --threads) threads="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
     --fixed-connections) fixed_connections="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -333,11 +334,12 @@ EOF
 stop_pid "$host_pid"
 
 # --- report ---------------------------------------------------------------------------------------------------
-mkdir -p "$bench_dir/results"
+results_dir="${BENCH_RESULTS_DIR:-$bench_dir/results}"
+mkdir -p "$results_dir"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 suffix=""
 if [[ $quick -eq 1 ]]; then suffix="-quick"; fi
-result_file="$bench_dir/results/$stamp$suffix.json"
+result_file="$results_dir/$stamp$suffix.json"
 python3 "$bench_dir/report.py" "$work" "$result_file" \
   --quick "$quick" --duration "$duration" --threads "$threads" --connections "$connections" --fixed-connections "$fixed_connections" --rate "$rate" \
   --cold-start "$cold_start" --bare-ready "$bare_ready" --peak-rss-kb "$peak_rss_kb" --rss-kb "$rss_kb" \
