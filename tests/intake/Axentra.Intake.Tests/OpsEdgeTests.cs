@@ -219,7 +219,8 @@ public sealed class OpsEdgeProxyTests
         using var intake = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseSetting("Intake:Auth:ApiKeys:0", "sender")
             .UseSetting("Ops:Auth:ApiKeys:0", "operator")
-            .UseSetting("DAPR_HTTP_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            .UseSetting("DAPR_HTTP_PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .UseSetting("DAPR_HTTP_ENDPOINT", "")); // an endpoint in the environment would win over the port
         using var client = intake.CreateClient();
         foreach (var path in new[] { "/audit/events/e1?x=1", "/catalog/stores/s1/products" })
         {

@@ -57,7 +57,7 @@ public sealed class LocalQueueDeliveryTests : IAsyncDisposable
 
     private async Task<IHost> StartAsync(int maxAttempts)
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true }); // no environment, no appsettings
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -19,7 +19,7 @@ public sealed class StandaloneCatalogTests : IAsyncLifetime
     private const string StoreId = "223e4567-e89b-12d3-a456-426614174000";
     private const string ProductId = "123e4567-e89b-12d3-a456-426614174000";
 
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "axentra-catalog-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("axentra-catalog-tests-").FullName;
     private WebApplicationFactory<Axentra.Standalone.Program> _factory = null!;
     private HttpClient _client = null!;
 

@@ -28,8 +28,7 @@ internal sealed class CatalogHarness : IAsyncDisposable
 
     public CatalogHarness(ISourceOfTruth? sourceOfTruth = null)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "axentra-catalog-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(DataDirectory);
+        DataDirectory = Directory.CreateTempSubdirectory("axentra-catalog-tests-").FullName;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<TimeProvider>(Time);

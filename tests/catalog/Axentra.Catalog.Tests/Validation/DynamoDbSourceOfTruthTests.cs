@@ -84,7 +84,7 @@ public sealed class DynamoDbSourceOfTruthTests(DynamoDbLocalFixture dynamo) : IC
     public async Task Absent_from_bens_table_falls_back_to_our_buckets_then_to_a_warning()
     {
         var (truth, _) = await Arrange();
-        var directory = Path.Combine(Path.GetTempPath(), "axentra-catalog-tests", Guid.NewGuid().ToString("N"));
+        var directory = Directory.CreateTempSubdirectory("axentra-catalog-tests-").FullName;
         try
         {
             var buckets = new FileObjectBuckets(directory, fsync: false);
