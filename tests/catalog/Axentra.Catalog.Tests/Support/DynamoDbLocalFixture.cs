@@ -119,47 +119,80 @@ public sealed class DynamoDbLocalFixture : IAsyncLifetime
             return null;
         }
 
-        var port = FreePort();
-        try
+        // The port is picked, released, then bound by java: another process may take it in between. DynamoDB Local
+        // then prints "Failed to bind" and its JVM stays up, and a connection to the port reaches the other process.
+        // So the server only counts once it answers a DynamoDB request, and a start that could not bind is tried
+        // again on another port.
+        for (var attempt = 1; attempt <= 3; attempt++)
         {
-            _process = Process.Start(new ProcessStartInfo("java", ["-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar", "-inMemory", "-sharedDb", "-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-            {
-                WorkingDirectory = emulator,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            });
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            reasons.Add($"cannot run java ({ex.Message})");
-            return null;
-        }
-
-        _process!.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var url = $"http://127.0.0.1:{port}";
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && !_process.HasExited)
-        {
+            var port = FreePort();
             try
             {
-                using var tcp = new TcpClient();
-                await tcp.ConnectAsync(IPAddress.Loopback, port);
-                Source = $"DynamoDB Local jar (pid {_process.Id})";
-                return url;
+                _process = Process.Start(new ProcessStartInfo("java", ["-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar", "-inMemory", "-sharedDb", "-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+                {
+                    WorkingDirectory = emulator,
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                    UseShellExecute = false,
+                });
             }
-            catch (SocketException)
+            catch (System.ComponentModel.Win32Exception ex)
             {
+                reasons.Add($"cannot run java ({ex.Message})");
+                return null;
+            }
+
+            var bindFailed = false;
+            DataReceivedEventHandler watch = (_, e) => bindFailed |= e.Data?.Contains("Failed to bind", StringComparison.Ordinal) == true;
+            _process!.OutputDataReceived += watch;
+            _process.ErrorDataReceived += watch;
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+
+            var url = $"http://127.0.0.1:{port}";
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline && !_process.HasExited && !bindFailed)
+            {
+                if (await AnswersAsync(url))
+                {
+                    Source = $"DynamoDB Local jar (pid {_process.Id})";
+                    return url;
+                }
+
                 await Task.Delay(100);
             }
+
+            if (!bindFailed && !_process.HasExited)
+            {
+                reasons.Add("DynamoDB Local did not answer within 30 s");
+                return null;
+            }
+
+            reasons.Add(bindFailed ? $"DynamoDB Local could not bind port {port} (attempt {attempt})" : $"java exited with {_process.ExitCode}");
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+            _process = null;
         }
 
-        reasons.Add(_process.HasExited ? $"java exited with {_process.ExitCode}" : "DynamoDB Local did not listen within 30 s");
         return null;
+    }
+
+    /// <summary>Whether <paramref name="url"/> answers a DynamoDB <c>ListTables</c>, not merely accepts connections.</summary>
+    private static async Task<bool> AnswersAsync(string url)
+    {
+        using var client = new AmazonDynamoDBClient(
+            new Amazon.Runtime.BasicAWSCredentials("test", "test"),
+            new AmazonDynamoDBConfig { ServiceURL = url, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, Timeout = TimeSpan.FromSeconds(2) });
+        try
+        {
+            await client.ListTablesAsync(new ListTablesRequest());
+            return true;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException or OperationCanceledException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException)
+        {
+            return false;
+        }
     }
 
     private static async Task CreateTableAsync(AmazonDynamoDBClient client, string table, string key)
