@@ -7,8 +7,10 @@ namespace Axentra.EndToEnd.Tests;
 /// <summary>
 /// The benchmark harness (<c>bench/run.sh</c>) in its quick mode, one second per run: not a measurement (CI's numbers
 /// mean nothing), a check that the harness still publishes, loads, drains and reports, so that it works the day
-/// someone needs it. Its result file goes to a temporary directory, not <c>bench/results</c>.
+/// someone needs it. Its result file goes to a temporary directory, not <c>bench/results</c>. <c>scripts/test.sh</c>
+/// runs it alone, after the other tests (<c>Category=BenchmarkSmoke</c>), so that its load does not land on them.
 /// </summary>
+[Trait("Category", "BenchmarkSmoke")]
 public sealed class BenchmarkSmokeTests
 {
     private static readonly string[] Tools = ["wrk", "sqlite3", "curl", "python3"];
@@ -43,7 +45,7 @@ public sealed class BenchmarkSmokeTests
                 }
                 catch (OperationCanceledException)
                 {
-                    process.Kill(entireProcessTree: true); // run.sh stops what it started by PID on exit
+                    await StopAsync(process); // SIGTERM first: run.sh's exit trap stops what it started and removes its files
                     throw;
                 }
             }
@@ -72,6 +74,24 @@ public sealed class BenchmarkSmokeTests
         finally
         {
             results.Delete(recursive: true);
+        }
+    }
+
+    private static async Task StopAsync(Process process)
+    {
+        using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+        {
+            await term!.WaitForExitAsync();
+        }
+
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
         }
     }
 

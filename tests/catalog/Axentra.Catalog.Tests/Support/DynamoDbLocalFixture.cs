@@ -155,6 +155,12 @@ public sealed class DynamoDbLocalFixture : IAsyncLifetime
             {
                 if (await AnswersAsync(url))
                 {
+                    await Task.Delay(300); // an answer from a server that took the port first, before java said it could not bind
+                    if (bindFailed)
+                    {
+                        break;
+                    }
+
                     Source = $"DynamoDB Local jar (pid {_process.Id})";
                     return url;
                 }

@@ -50,7 +50,16 @@ public sealed partial class StandaloneProcess : IAsyncDisposable
         var dataDirectory = Path.Combine(Path.GetTempPath(), "axentra-e2e-data-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDirectory);
         var host = new StandaloneProcess(build, dataDirectory, settings ?? new Dictionary<string, string>());
-        await host.LaunchAsync();
+        try
+        {
+            await host.LaunchAsync();
+        }
+        catch
+        {
+            await host.DisposeAsync(); // a host that never got ready is nobody's to stop otherwise
+            throw;
+        }
+
         return host;
     }
 
