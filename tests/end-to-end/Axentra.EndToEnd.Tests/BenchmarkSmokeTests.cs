@@ -45,7 +45,7 @@ public sealed class BenchmarkSmokeTests
                 }
                 catch (OperationCanceledException)
                 {
-                    await StopAsync(process); // SIGTERM first: run.sh's exit trap stops what it started and removes its files
+                    await GracefulStop.StopAsync(process, TimeSpan.FromSeconds(15)); // SIGTERM first: run.sh's exit trap stops what it started and removes its files
                     throw;
                 }
             }
@@ -74,24 +74,6 @@ public sealed class BenchmarkSmokeTests
         finally
         {
             results.Delete(recursive: true);
-        }
-    }
-
-    private static async Task StopAsync(Process process)
-    {
-        using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
-        {
-            await term!.WaitForExitAsync();
-        }
-
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        try
-        {
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
         }
     }
 

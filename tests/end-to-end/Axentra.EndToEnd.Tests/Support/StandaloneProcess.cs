@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Axentra.TestSupport;
 
 namespace Axentra.EndToEnd.Tests.Support;
 
@@ -86,24 +87,9 @@ public sealed partial class StandaloneProcess : IAsyncDisposable
     /// <summary>A graceful stop (SIGTERM), falling back to kill -9 after 15 s.</summary>
     public async Task StopAsync()
     {
-        if (_process is not { HasExited: false } process)
+        if (_process is { HasExited: false } process)
         {
-            return;
-        }
-
-        using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
-        {
-            await term!.WaitForExitAsync();
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            await KillAsync();
+            await GracefulStop.StopAsync(process, TimeSpan.FromSeconds(15));
         }
     }
 
