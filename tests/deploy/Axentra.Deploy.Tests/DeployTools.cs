@@ -24,7 +24,49 @@ internal static class DeployTools
             Assert.Skip($"helm not found at {helm}: run scripts/install-deploy-tools.sh (or set AXENTRA_TOOLS_DIR).");
         }
 
+        if (HelmProblem.Value is { } problem)
+        {
+            Assert.Skip($"helm at {helm} does not run ({problem}): run scripts/install-deploy-tools.sh again.");
+        }
+
         return helm;
+    }
+
+    /// <summary>Why the installed helm cannot run here, once per test run; null when <c>helm version</c> answers.</summary>
+    private static readonly Lazy<string?> HelmProblem = new(() =>
+    {
+        var (exitCode, output, error) = Probe(Path.Combine(ToolsDir, "bin", "helm"), ["version", "--short"]);
+        return error is null && exitCode == 0 ? null : error ?? $"exit code {exitCode}: {output.Trim()}";
+    });
+
+    /// <summary>Why the node on PATH cannot be used (it does not run, or is older than 20), once per test run.</summary>
+    private static readonly Lazy<string?> NodeProblem = new(() =>
+    {
+        var (exitCode, output, error) = Probe(FindOnPath("node")!, ["--version"]);
+        if (error is not null || exitCode != 0)
+        {
+            return error ?? $"exit code {exitCode}";
+        }
+
+        // "v20.11.1"
+        var version = output.Trim().TrimStart('v').Split('.');
+        return int.TryParse(version[0], System.Globalization.CultureInfo.InvariantCulture, out var major) && major >= 20
+            ? null
+            : $"version {output.Trim()}, 20 or later is needed";
+    });
+
+    /// <summary>Runs a tool's version command: its exit code and output, or why it could not start.</summary>
+    private static (int ExitCode, string Output, string? Error) Probe(string fileName, string[] arguments)
+    {
+        try
+        {
+            var result = Run(fileName, arguments);
+            return (result.ExitCode, result.StandardOutput + result.StandardError, null);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or TimeoutException)
+        {
+            return (-1, "", ex.Message);
+        }
     }
 
     /// <summary>node on PATH with the kubernetes-models and yaml packages installed, or a skip.</summary>
@@ -34,6 +76,11 @@ internal static class DeployTools
         if (node is null)
         {
             Assert.Skip("node is not on PATH: install Node.js 20+ and run scripts/install-deploy-tools.sh.");
+        }
+
+        if (NodeProblem.Value is { } problem)
+        {
+            Assert.Skip($"node at {node} cannot be used ({problem}): install Node.js 20+.");
         }
 
         foreach (var package in new[] { "kubernetes-models", "yaml" })
