@@ -46,12 +46,7 @@ public static class CanonicalJson
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_hashBuffer;
 
-    public static byte[] Serialize(JsonElement value)
-    {
-        var buffer = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length + 64);
-        WriteValue(value, buffer);
-        return buffer.WrittenSpan.ToArray();
-    }
+    public static byte[] Serialize(JsonElement value) => Canonicalise(value).WrittenSpan.ToArray();
 
     /// <remarks>
     /// Runs on every webhook, so the common cases copy the source bytes instead of decoding and re-encoding them:
@@ -67,9 +62,15 @@ public static class CanonicalJson
             return;
         }
 
-        var canonical = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length + 64);
-        WriteValue(value, canonical);
-        output.Write(canonical.WrittenSpan);
+        output.Write(Canonicalise(value).WrittenSpan);
+    }
+
+    /// <summary>The canonical form in a buffer of its own, sized for it: about as long as the source (whitespace dropped, a few numbers grow a little).</summary>
+    private static ArrayBufferWriter<byte> Canonicalise(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(value).Length + 64);
+        WriteValue(value, buffer);
+        return buffer;
     }
 
     /// <summary>
