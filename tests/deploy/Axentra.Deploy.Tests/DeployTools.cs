@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Axentra.TestSupport;
 
 namespace Axentra.Deploy.Tests;
 
@@ -42,7 +43,7 @@ internal static class DeployTools
     /// <summary>Why the node on PATH cannot be used (it does not run, or is older than 20), once per test run.</summary>
     private static readonly Lazy<string?> NodeProblem = new(() =>
     {
-        var (exitCode, output, error) = Probe(FindOnPath("node")!, ["--version"]);
+        var (exitCode, output, error) = Probe(ExecutableSearch.FindOnPath("node")!, ["--version"]);
         if (error is not null || exitCode != 0)
         {
             return error ?? $"exit code {exitCode}";
@@ -72,7 +73,7 @@ internal static class DeployTools
     /// <summary>node on PATH with the kubernetes-models and yaml packages installed, or a skip.</summary>
     public static string RequireNode()
     {
-        var node = FindOnPath("node");
+        var node = ExecutableSearch.FindOnPath("node");
         if (node is null)
         {
             Assert.Skip("node is not on PATH: install Node.js 20+ and run scripts/install-deploy-tools.sh.");
@@ -123,14 +124,6 @@ internal static class DeployTools
 
         process.WaitForExit();
         return new ToolResult(process.ExitCode, stdout.ToString(), stderr.ToString());
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
     }
 }
 

@@ -18,7 +18,7 @@ public sealed class BenchmarkSmokeTests
     [Fact]
     public async Task The_harness_runs_in_quick_mode_and_reports_every_phase_with_nothing_lost()
     {
-        if (Tools.FirstOrDefault(tool => !OnPath(tool)) is { } missing)
+        if (Tools.FirstOrDefault(tool => ExecutableSearch.FindOnPath(tool) is null) is { } missing)
         {
             Assert.Skip($"'{missing}' is not installed (.ci/run installs {string.Join(", ", Tools)} with apt); the benchmark harness needs it");
         }
@@ -76,8 +76,4 @@ public sealed class BenchmarkSmokeTests
             results.Delete(recursive: true);
         }
     }
-
-    private static bool OnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Any(directory => File.Exists(Path.Combine(directory, tool)));
 }
