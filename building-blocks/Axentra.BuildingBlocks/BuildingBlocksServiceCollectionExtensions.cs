@@ -97,6 +97,7 @@ public static class BuildingBlocksServiceCollectionExtensions
         services.AddSingleton<Registry.EventRegistry>();
         services.AddSingleton<IDeadLetterRecorder>(sp => sp.GetRequiredService<Registry.EventRegistry>());
         services.AddSingleton<DeliveryTelemetry>();
+        services.TryAddSingleton<DeadLetterMetrics>();
         services.AddSingleton<LocalQueueMetrics>();
         services.AddSingleton<IHostedService, LocalPubSubDispatcher>();
         services.AddHostedService<ExpiredStateSweeper>();

@@ -16,7 +16,10 @@ public static class StorageKeys
     public static string RawAuditMetadata(string rawAuditObjectKey) =>
         string.Concat(rawAuditObjectKey.AsSpan(0, rawAuditObjectKey.Length - ".json".Length), ".metadata.json");
 
-    public static string MasterProduct(string productId) => $"master/products/{productId}.json";
+    /// <summary>Where the master catalog's objects are: every key of it starts with this.</summary>
+    public const string MasterPrefix = "master/";
+
+    public static string MasterProduct(string productId) => $"{MasterPrefix}products/{productId}.json";
 
     public static string StoreCatalogPrefix(string storeId) => $"stores/{storeId}/products/";
 

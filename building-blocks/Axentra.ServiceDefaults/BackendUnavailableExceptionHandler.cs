@@ -1,4 +1,5 @@
 using Axentra.BuildingBlocks;
+using Axentra.BuildingBlocks.PubSub;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -21,7 +22,11 @@ internal sealed partial class BackendUnavailableExceptionHandler(IProblemDetails
             return false;
         }
 
-        LogUnavailable(unavailable.Backend, exception);
+        using (EventLogScope.Of(httpContext) is { } ids ? logger.BeginScope(ids) : null)
+        {
+            LogUnavailable(unavailable.Backend, exception);
+        }
+
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext

@@ -264,7 +264,11 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
             if (result.DeadLettered)
             {
                 _metrics?.DeadLettered(handler.Subscriber, dropped: result.Outcome == DeliveryOutcome.Drop);
-                LogDeadLettered(handler.Subscriber, result.MessageId, result.Attempts, result.Error);
+                var facts = MessageFacts.Peek(delivery.Body);
+                using (_logger.BeginScope(new EventLogScope(facts.EventId, facts.StoreId, facts.EventType, handler.Subscriber)))
+                {
+                    LogDeadLettered(handler.Subscriber, result.MessageId, result.Attempts, result.Error);
+                }
 
                 // A handler that answers DROP has recorded its own, more precise reason (IMessageHandler's
                 // contract); only a spent retry budget is recorded here.

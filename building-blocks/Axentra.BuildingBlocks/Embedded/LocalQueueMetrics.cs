@@ -7,11 +7,11 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// <summary>
 /// The local queue's health per subscriber (meter <c>Axentra.PubSub</c>): depth and age of the oldest pending
 /// delivery and the dead letters held, read from the queue's tables at most once a second however often it is
-/// scraped; and retries and dead-letterings counted by the dispatcher as they happen.
+/// scraped; and retries and dead-letterings (<see cref="DeadLetterMetrics"/>) counted by the dispatcher as they happen.
 /// </summary>
 /// <remarks>
-/// In the distributed mode the broker owns these facts: SQS queue depth/age and the dead-letter topics (see
-/// docs/observability.md), so these series exist in the standalone host only.
+/// In the distributed mode the broker owns the queue's facts (SQS queue depth and age, see docs/observability.md),
+/// so the gauges and the retry counter exist in the standalone host only; dead letters are counted in both modes.
 /// </remarks>
 public sealed class LocalQueueMetrics
 {
@@ -21,19 +21,19 @@ public sealed class LocalQueueMetrics
     private readonly TimeProvider _timeProvider;
     private readonly Lazy<string[]> _subscribers;
     private readonly Counter<long> _retries;
-    private readonly Counter<long> _deadLettered;
+    private readonly DeadLetterMetrics _deadLetters;
     private readonly Lock _gate = new();
     private Dictionary<string, SubscriberQueue> _snapshot = new(StringComparer.Ordinal);
     private long _snapshotAt;
 
-    public LocalQueueMetrics(EmbeddedDatabase database, IEnumerable<IMessageHandler> handlers, IMeterFactory meterFactory, TimeProvider timeProvider)
+    public LocalQueueMetrics(EmbeddedDatabase database, IEnumerable<IMessageHandler> handlers, IMeterFactory meterFactory, DeadLetterMetrics deadLetters, TimeProvider timeProvider)
     {
         _database = database;
+        _deadLetters = deadLetters;
         _timeProvider = timeProvider;
         _subscribers = new Lazy<string[]>(() => handlers.Select(h => h.Subscriber).Distinct(StringComparer.Ordinal).ToArray());
         var meter = meterFactory.Create(DeliveryTelemetry.Name);
         _retries = meter.CreateCounter<long>("axentra.pubsub.retries", description: "Deliveries scheduled for another attempt (RETRY or a throwing handler), by subscriber");
-        _deadLettered = meter.CreateCounter<long>("axentra.pubsub.dead_letters", description: "Messages dead-lettered, by subscriber and reason (exhausted, dropped)");
         meter.CreateObservableGauge("axentra.queue.depth", () => Observe(q => q.Pending), unit: "{message}",
             description: "Deliveries pending in the local queue, by subscriber");
         meter.CreateObservableGauge("axentra.queue.oldest_age", () => Observe(q => q.OldestAgeSeconds), unit: "s",
@@ -44,8 +44,7 @@ public sealed class LocalQueueMetrics
 
     public void Retried(string subscriber) => _retries.Add(1, new KeyValuePair<string, object?>("subscriber", subscriber));
 
-    public void DeadLettered(string subscriber, bool dropped) =>
-        _deadLettered.Add(1, new KeyValuePair<string, object?>("subscriber", subscriber), new KeyValuePair<string, object?>("reason", dropped ? "dropped" : "exhausted"));
+    public void DeadLettered(string subscriber, bool dropped) => _deadLetters.DeadLettered(subscriber, dropped);
 
     private IEnumerable<Measurement<double>> Observe(Func<SubscriberQueue, double> value)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Axentra.BuildingBlocks.PubSub;
@@ -22,16 +23,25 @@ public sealed class DeliveryTelemetry
 
     private static readonly ActivitySource Source = new(Name);
 
+    /// <summary>Bounds of the lag histogram, in seconds: from a healthy pipeline's sub-second lag to a day-long backlog.</summary>
+    private static readonly double[] LagBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 21600, 86400];
+
     private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
     private readonly Counter<long> _deliveries;
     private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _lag;
 
-    public DeliveryTelemetry(IMeterFactory meterFactory, ILoggerFactory loggerFactory)
+    public DeliveryTelemetry(IMeterFactory meterFactory, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
         _logger = loggerFactory.CreateLogger(Name);
+        _timeProvider = timeProvider;
         var meter = meterFactory.Create(Name);
         _deliveries = meter.CreateCounter<long>("axentra.pubsub.deliveries", description: "Deliveries to subscribers, by subscriber and outcome (success, retry, drop, error)");
         _duration = meter.CreateHistogram<double>("axentra.pubsub.delivery.duration", unit: "ms", description: "Time a subscriber took to handle one delivery");
+        _lag = meter.CreateHistogram<double>("axentra.pubsub.delivery.lag", unit: "s",
+            description: "Age of a webhook event when it reaches a subscriber (now minus the envelope's received_at), by subscriber: the queue's age as its consumers see it, in both modes",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
     }
 
     /// <summary>Runs <paramref name="handler"/> on <paramref name="message"/> inside the delivery's span and logging scope.</summary>
@@ -63,6 +73,11 @@ public sealed class DeliveryTelemetry
         }
 
         using var scope = _logger.BeginScope(new EventLogScope(facts.EventId, facts.StoreId, facts.EventType, handler.Subscriber));
+        if (facts.ReceivedAt is { } receivedAt)
+        {
+            _lag.Record(Math.Max(0, (_timeProvider.GetUtcNow() - receivedAt).TotalSeconds), new KeyValuePair<string, object?>("subscriber", handler.Subscriber));
+        }
+
         var started = Stopwatch.GetTimestamp();
         var outcome = "error";
         try
@@ -100,11 +115,12 @@ public sealed class DeliveryTelemetry
 /// The few envelope fields telemetry needs, read without deserialising the envelope (the payload is skipped,
 /// never decoded: it must not reach logs or spans).
 /// </summary>
-internal readonly record struct MessageFacts(string? EventId, string? StoreId, string? EventType, string? TraceParent, string? TraceState)
+internal readonly record struct MessageFacts(string? EventId, string? StoreId, string? EventType, string? TraceParent, string? TraceState, DateTimeOffset? ReceivedAt)
 {
     public static MessageFacts Peek(ReadOnlySpan<byte> json)
     {
         string? eventId = null, storeId = null, eventType = null, traceParent = null, traceState = null;
+        DateTimeOffset? receivedAt = null;
         try
         {
             var reader = new Utf8JsonReader(json);
@@ -147,6 +163,10 @@ internal readonly record struct MessageFacts(string? EventId, string? StoreId, s
                 {
                     traceState = reader.GetString();
                 }
+                else if (name.SequenceEqual("received_at"u8) && reader.TryGetDateTimeOffset(out var at))
+                {
+                    receivedAt = at;
+                }
             }
         }
         catch (JsonException)
@@ -154,7 +174,7 @@ internal readonly record struct MessageFacts(string? EventId, string? StoreId, s
             // Not an envelope: the handler says so (and drops it); telemetry goes on with what it has.
         }
 
-        return new MessageFacts(eventId, storeId, eventType, traceParent, traceState);
+        return new MessageFacts(eventId, storeId, eventType, traceParent, traceState, receivedAt);
     }
 }
 
@@ -175,6 +195,13 @@ public sealed class EventLogScope(string? eventId, string? storeId, string? even
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     public override string ToString() => string.Join(", ", _values.Select(v => $"{v.Key}={v.Value}"));
+
+    /// <summary>Keeps <paramref name="scope"/> with the request, for code that logs about it after its scope ended (exception handlers).</summary>
+    public static void Attach(HttpContext context, EventLogScope scope) => context.Items[typeof(EventLogScope)] = scope;
+
+    /// <summary>The scope <see cref="Attach"/> kept with the request; null when none was.</summary>
+    public static EventLogScope? Of(HttpContext context) =>
+        context.Items.TryGetValue(typeof(EventLogScope), out var scope) ? scope as EventLogScope : null;
 
     private static KeyValuePair<string, object?>[] Build(string? eventId, string? storeId, string? eventType, string? subscriber)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Axentra.Audit.Domain;
 
 namespace Axentra.Audit;
 
@@ -21,6 +22,12 @@ public sealed class AuditMetrics
         _conflicts = meter.CreateCounter<long>("axentra.audit.conflicts", description: "ALARM: an audit key already held different bytes; nothing was overwritten");
         _failures = meter.CreateCounter<long>("axentra.audit.failures", description: "Deliveries not audited, by reason (retried when transient, dropped when poison)");
         _bucketDuration = meter.CreateHistogram<double>("axentra.audit.bucket.duration", unit: "ms", description: "Latency of raw-audit bucket calls");
+
+        // The alarm's series start at 0: a counter series that first appears at 1 looks unchanged to increase().
+        foreach (var kind in new[] { AuditObject.PayloadKind, AuditObject.MetadataKind })
+        {
+            _conflicts.Add(0, new KeyValuePair<string, object?>("kind", kind));
+        }
     }
 
     public void Written(string kind) => _writes.Add(1, new KeyValuePair<string, object?>("kind", kind));

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Axentra.Contracts;
 
 namespace Axentra.Catalog;
 
@@ -12,6 +13,7 @@ public sealed class CatalogMetrics
     private readonly Counter<long> _warnings;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _validationMisses;
+    private readonly Counter<long> _writes;
 
     public CatalogMetrics(IMeterFactory meterFactory)
     {
@@ -22,6 +24,8 @@ public sealed class CatalogMetrics
         _validationMisses = meter.CreateCounter<long>("axentra.catalog.validation_misses",
             description: "Stores/products not found in Ben's tables, by table, entity and resolution (fallback: known from our buckets; missing: nowhere)");
         _duration = meter.CreateHistogram<double>("axentra.catalog.duration", unit: "ms", description: "Time to handle one event");
+        _writes = meter.CreateCounter<long>("axentra.catalog.writes",
+            description: "Catalog objects written to the processed bucket, by catalog (master, store) and operation (put, delete)");
     }
 
     public void Handled(string eventType, string outcome, double milliseconds)
@@ -39,6 +43,11 @@ public sealed class CatalogMetrics
             _warnings.Add(count);
         }
     }
+
+    /// <summary>An object of the master or a store catalog written (put) or removed (delete) in the processed bucket.</summary>
+    public void Written(string objectKey, bool deleted) =>
+        _writes.Add(1, new KeyValuePair<string, object?>("catalog", objectKey.StartsWith(StorageKeys.MasterPrefix, StringComparison.Ordinal) ? "master" : "store"),
+            new KeyValuePair<string, object?>("operation", deleted ? "delete" : "put"));
 
     /// <param name="table">The source-of-truth table consulted (a handful of names, never an id).</param>
     /// <param name="entity">store or product.</param>

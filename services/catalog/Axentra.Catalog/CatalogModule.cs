@@ -45,7 +45,8 @@ public static class CatalogModule
         services.AddSingleton<ExistenceValidator>();
         services.AddSingleton(sp => new CatalogEntries(
             sp.GetRequiredService<BuildingBlocks.State.IStateStore>(),
-            sp.GetRequiredService<BuildingBlocks.Bindings.IObjectBuckets>().Open(sp.GetRequiredService<IOptions<CatalogBucketOptions>>().Value.Processed)));
+            sp.GetRequiredService<BuildingBlocks.Bindings.IObjectBuckets>().Open(sp.GetRequiredService<IOptions<CatalogBucketOptions>>().Value.Processed),
+            sp.GetRequiredService<CatalogMetrics>()));
         services.AddSingleton<KbRefreshAnnouncer>();
         services.AddSingleton<CatalogProjection>();
         services.AddSingleton<CatalogProjector>();

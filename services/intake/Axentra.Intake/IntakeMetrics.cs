@@ -7,6 +7,9 @@ public sealed class IntakeMetrics
 {
     public const string MeterName = "Axentra.Intake";
 
+    /// <summary>Bounds of the latency histogram, in ms: fine around design.md's 20 ms p99 target, coarse beyond.</summary>
+    private static readonly double[] DurationBuckets = [1, 2, 3, 5, 7.5, 10, 15, 20, 25, 35, 50, 75, 100, 250, 500, 1000, 2500, 5000, 10000];
+
     private readonly Counter<long> _received;
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _duplicates;
@@ -21,7 +24,8 @@ public sealed class IntakeMetrics
         _accepted = meter.CreateCounter<long>("axentra.webhooks.accepted", description: "New events registered and published (202)");
         _duplicates = meter.CreateCounter<long>("axentra.webhooks.duplicates", description: "Redeliveries answered with the original event (200)");
         _rejected = meter.CreateCounter<long>("axentra.webhooks.rejected", description: "Requests refused, by reason");
-        _duration = meter.CreateHistogram<double>("axentra.webhooks.duration", unit: "ms", description: "Time to answer a webhook");
+        _duration = meter.CreateHistogram<double>("axentra.webhooks.duration", unit: "ms", description: "Time to answer a webhook, by status",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _claims = meter.CreateCounter<long>("axentra.dedupe.claims", description: "Dedupe claim writes, by kind (first, replace) and result (won, conflict)");
     }
 

@@ -56,6 +56,7 @@ public static class IntakeModule
     {
         var services = builder.Services;
         services.AddOptions<DeadLetterOptions>().BindConfiguration(DeadLetterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<DeadLetterMetrics>();
         services.AddSingleton<RegistryDeadLetters>();
         services.AddSingleton<IDeadLetters>(sp => sp.GetRequiredService<RegistryDeadLetters>());
         foreach (var subscriber in PlatformNames.AppIds.WebhookEventSubscribers)

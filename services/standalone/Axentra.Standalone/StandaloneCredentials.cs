@@ -5,7 +5,8 @@ namespace Axentra.Standalone;
 /// <summary>
 /// The standalone host must never accept unauthenticated webhooks, yet must start with no set-up. With no
 /// credential configured it generates a random key on first start, stores it in the data directory (mode 0600)
-/// and prints it once; later starts reuse it.
+/// and says where; later starts reuse it. The key itself is never printed: the console is a log stream wherever
+/// the host runs under a container or a service manager, and secrets stay out of logs (design.md).
 /// </summary>
 internal static class StandaloneCredentials
 {
@@ -53,8 +54,7 @@ internal static class StandaloneCredentials
             writer.Write(key);
         }
 
-        console.WriteLine($"Generated the {purpose} API key (send it in the x-api-key header); it is stored in {path} and shown only this once:");
-        console.WriteLine($"  {key}");
+        console.WriteLine($"Generated the {purpose} API key (send it in the x-api-key header); read it with: cat {path}");
         return key;
     }
 }

@@ -100,7 +100,7 @@ internal sealed class DaprRuntimeService
         }
 
         Published.Enqueue(new PublishedMessage(request.PubsubName, request.Topic, request.Data.ToByteArray(), request.DataContentType,
-            new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal)));
+            new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal), context.RequestHeaders.GetValue("traceparent")));
         return new Empty();
     }, fault => new Status(fault.StatusCode, $"error when publishing to topic {request.Topic} in pubsub {request.PubsubName}: {fault.Detail}"));
 

@@ -2,9 +2,12 @@ using Grpc.Core;
 
 namespace Axentra.TestSupport.Dapr;
 
-/// <summary>A message the sidecar accepted on <c>PublishEvent</c>, exactly as the app sent it.</summary>
+/// <summary>
+/// A message the sidecar accepted on <c>PublishEvent</c>, exactly as the app sent it, with the W3C
+/// <c>traceparent</c> of the gRPC call: what daprd puts in the CloudEvent it publishes.
+/// </summary>
 public sealed record PublishedMessage(
-    string PubSubName, string Topic, byte[] Data, string DataContentType, IReadOnlyDictionary<string, string> Metadata);
+    string PubSubName, string Topic, byte[] Data, string DataContentType, IReadOnlyDictionary<string, string> Metadata, string? TraceParent = null);
 
 /// <summary>An <c>InvokeBinding</c> request as received (before any injected fault or component error).</summary>
 public sealed record BindingInvocation(

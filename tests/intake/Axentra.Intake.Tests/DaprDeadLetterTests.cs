@@ -9,6 +9,7 @@ using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.Registry;
 using Axentra.Contracts;
 using Axentra.Intake.DeadLetters;
+using Axentra.TestSupport;
 using Axentra.TestSupport.Dapr;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -21,6 +22,7 @@ namespace Axentra.Intake.Tests;
 /// its dead-letter topic, keeps it in the registry on the sidecar stand-in, lists it on the ops API and redrives it
 /// through the stand-in's service invocation to a subscriber app that serves the real subscription endpoint.
 /// </summary>
+[Collection(nameof(ExactMetrics))]
 public sealed class DaprDeadLetterTests : IAsyncLifetime
 {
     private const string ApiKey = "dapr-dl-sender-key";
@@ -76,6 +78,13 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         Assert.Equal("dead_lettered", (string)details["status"]!);
         var stage = Assert.Single(details["stages"]!.AsArray(), s => (string)s!["stage"]! == "dead_lettered:catalog")!;
         Assert.Equal(RegistryDeadLetters.RetryBudgetSpent, (string)stage["reason"]!);
+
+        // Counted where the distributed mode sees dead letters, under the standalone queue's name and labels; the
+        // other series exist at 0, so an alert sees the first one of each as an increase.
+        var scrape = await ScrapeAsync();
+        Assert.Equal(1, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", "catalog"), ("reason", "exhausted")));
+        Assert.Equal(0, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", "catalog"), ("reason", "dropped")));
+        Assert.Equal(0, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", "audit"), ("reason", "exhausted")));
     }
 
     [Fact]
@@ -97,6 +106,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         var letter = Assert.Single(await ListAsync("?subscriber=audit"));
         Assert.Equal("conflict: raw object already holds different bytes", (string)letter["reason"]!);
         Assert.Equal(2, (int)letter["attempts"]!);
+        Assert.Equal(1, (await ScrapeAsync()).Sum("axentra_pubsub_dead_letters_total", ("subscriber", "audit"), ("reason", "dropped")));
     }
 
     [Fact]
@@ -109,6 +119,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
 
         Assert.Single(await ListAsync());
         Assert.Single(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains("dead-letter:", StringComparison.Ordinal));
+        Assert.Equal(1, (await ScrapeAsync()).Sum("axentra_pubsub_dead_letters_total", ("subscriber", "catalog")));
     }
 
     [Fact]
@@ -259,6 +270,8 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("SUCCESS", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
     }
+
+    private async Task<PrometheusScrape> ScrapeAsync() => new(await Client.GetStringAsync("/metrics", Ct));
 
     private async Task<List<JsonNode>> ListAsync(string query = "") =>
         [.. (await GetJsonAsync("/admin/dead-letters" + query)).AsArray().Select(letter => letter!)];

@@ -55,6 +55,21 @@ public sealed class DaprIntakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_senders_trace_continues_into_the_publish_daprd_turns_into_the_cloudevent_and_into_the_envelope()
+    {
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
+        using var request = StandaloneApp.Webhook("""{"event_type":"new_store","store_id":"s-traced","store_domain":"t.example"}""", ApiKey);
+        request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01");
+        Assert.Equal(HttpStatusCode.Accepted, (await Client.SendAsync(request, Ct)).StatusCode);
+
+        var message = Assert.Single(WebhookEvents);
+        Assert.NotNull(message.TraceParent);
+        Assert.Equal(traceId.ToString(), message.TraceParent!.Split('-')[1]); // gRPC metadata: daprd's source for the CloudEvent's traceparent
+        var envelope = JsonSerializer.Deserialize(message.Data, ContractsJsonContext.Default.WebhookEnvelope)!;
+        Assert.Equal(traceId.ToString(), envelope.TraceParent!.Split('-')[1]);
+    }
+
+    [Fact]
     public async Task A_claim_keyed_by_the_payload_hash_is_kept_as_long_as_the_registry_and_stands_in_for_the_index_entry()
     {
         var hashed = await (await Post("""{"store_id":"s-ttl-hash"}""")).Content.ReadFromJsonAsync<JsonElement>(Ct);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Axentra.Contracts;
+using Axentra.TestSupport;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,7 @@ namespace Axentra.Intake.Tests;
 /// What an operator sees of one webhook in the standalone host: one trace from the request through the local queue
 /// to the audit and catalog writes, log lines that name the event, and the metrics the dashboard and alerts read.
 /// </summary>
+[Collection(nameof(ExactMetrics))]
 public sealed class TelemetryTests : IDisposable
 {
     private const string WithoutStoreId = """{"event_type":"new_product","products":{"name":"Vitamin D3","product_id":"p-telemetry","product_variants":[{"price":19.99}]}}""";
@@ -98,11 +100,20 @@ public sealed class TelemetryTests : IDisposable
         using var client = _app.CreateClient();
         using var response = await client.SendAsync(StandaloneApp.Webhook(WithoutStoreId), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var duplicate = await client.SendAsync(StandaloneApp.Webhook(WithoutStoreId), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, duplicate.StatusCode);
+        using var malformed = await client.SendAsync(StandaloneApp.Webhook("{not json"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        using var unauthenticated = await client.SendAsync(StandaloneApp.Webhook("{}", apiKey: null), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
 
+        // Every series the chart's dashboard and alert rules read (charts/axentra), under the exporter's names.
         string[] series =
         [
             "axentra_webhooks_received_total",
             "axentra_webhooks_accepted_total",
+            "axentra_webhooks_duplicates_total",
+            "axentra_webhooks_rejected_total",
             "axentra_webhooks_duration_milliseconds_bucket",
             "axentra_dedupe_claims_total",
             "axentra_state_duration_milliseconds_bucket",
@@ -110,21 +121,70 @@ public sealed class TelemetryTests : IDisposable
             "axentra_binding_duration_milliseconds_bucket",
             "axentra_pubsub_deliveries_total",
             "axentra_pubsub_delivery_duration_milliseconds_bucket",
+            "axentra_pubsub_delivery_lag_seconds_bucket",
+            "axentra_pubsub_dead_letters_total",
             "axentra_queue_depth",
             "axentra_queue_oldest_age_seconds",
             "axentra_queue_dead_lettered",
             "axentra_audit_writes_total",
+            "axentra_audit_conflicts_total",
             "axentra_catalog_events_total",
+            "axentra_catalog_writes_total",
             "axentra_catalog_kb_refresh_total",
+            "axentra_catalog_validation_misses_total",
         ];
-        var scrape = "";
+        var scrape = new PrometheusScrape("");
         await Eventually(async () =>
         {
-            scrape = await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
-            return series.All(s => scrape.Contains(s, StringComparison.Ordinal));
-        }, TimeSpan.FromSeconds(15), () => scrape);
+            scrape = new PrometheusScrape(await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken));
+            return series.All(s => scrape.Series(s).Count > 0)
+                && scrape.Sum("axentra_pubsub_deliveries_total", ("subscriber", "catalog"), ("outcome", "success")) >= 1;
+        }, TimeSpan.FromSeconds(15), () => string.Join(", ", series.Where(s => scrape.Series(s).Count == 0)));
 
-        Assert.DoesNotContain("p-telemetry", scrape, StringComparison.Ordinal); // ids never become labels
+        // Every request is counted once, by what it got: received = accepted + duplicates + rejected.
+        Assert.Equal(4, scrape.Sum("axentra_webhooks_received_total"));
+        Assert.Equal(1, scrape.Sum("axentra_webhooks_accepted_total", ("event_type", "product_create")));
+        Assert.Equal(1, scrape.Sum("axentra_webhooks_duplicates_total"));
+        Assert.Equal(1, scrape.Sum("axentra_webhooks_rejected_total", ("reason", "malformed_json")));
+        Assert.Equal(1, scrape.Sum("axentra_webhooks_rejected_total", ("reason", "unauthenticated")));
+        Assert.Equal(4, scrape.Sum("axentra_webhooks_duration_milliseconds_count"));
+        Assert.Equal(2, scrape.Sum("axentra_webhooks_duration_milliseconds_bucket", ("le", "+Inf"), ("status", "202")) + scrape.Sum("axentra_webhooks_duration_milliseconds_bucket", ("le", "+Inf"), ("status", "200")));
+        Assert.NotNull(scrape.Sum("axentra_webhooks_duration_milliseconds_bucket", ("le", "20"))); // the target's bound is a bucket bound
+
+        // The alarms' series exist at 0 before anything goes wrong, so the first increment is an increase.
+        foreach (var subscriber in PlatformNames.AppIds.WebhookEventSubscribers)
+        {
+            Assert.Equal(0, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", subscriber), ("reason", "exhausted")));
+            Assert.Equal(0, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", subscriber), ("reason", "dropped")));
+        }
+
+        Assert.Equal(0, scrape.Sum("axentra_audit_conflicts_total", ("kind", "payload")));
+
+        // The delivered event's age: seconds at most here, so it lands at the low end of the lag histogram.
+        Assert.Equal(1, scrape.Sum("axentra_pubsub_delivery_lag_seconds_count", ("subscriber", "catalog")));
+        Assert.Equal(1, scrape.Sum("axentra_pubsub_delivery_lag_seconds_bucket", ("subscriber", "catalog"), ("le", "10")));
+        Assert.Equal(1, scrape.Sum("axentra_catalog_writes_total", ("catalog", "master"), ("operation", "put")));
+        Assert.True(scrape.Sum("axentra_catalog_validation_misses_total", ("entity", "store")) >= 1, "the generated store is known nowhere");
+
+        Assert.DoesNotContain("p-telemetry", scrape.Text, StringComparison.Ordinal); // ids never become labels
+    }
+
+    [Fact]
+    public async Task A_503_for_a_backend_that_is_down_is_counted_as_rejected_and_timed_like_every_other_answer()
+    {
+        using var client = _app.CreateClient();
+        _app.Publisher.FailNext(int.MaxValue);
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await client.SendAsync(StandaloneApp.Webhook($$"""{"store_id":"down","n":{{i}}}"""), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        var scrape = new PrometheusScrape(await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken));
+        Assert.Equal(3, scrape.Sum("axentra_webhooks_received_total"));
+        Assert.Equal(3, scrape.Sum("axentra_webhooks_rejected_total", ("reason", "backend_unavailable")));
+        Assert.Equal(3, scrape.Sum("axentra_webhooks_duration_milliseconds_count", ("status", "503")));
+        Assert.Null(scrape.Sum("axentra_webhooks_accepted_total"));
     }
 
     private const string WebhookApiRoute = "/webhooks/supabase";

@@ -23,7 +23,7 @@ public sealed record EntryResult(CatalogEntryKey Key, EntryOutcome Outcome, bool
 /// writes that event's content, so the last object written is always the newest state's. An entry that was
 /// claimed but not materialised (a crash) is repaired by the redelivery of the same event.
 /// </remarks>
-public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
+public sealed class CatalogEntries(IStateStore state, IObjectBucket processed, CatalogMetrics? metrics = null)
 {
     private const int MaxMaterialiseRounds = 16;
 
@@ -107,10 +107,12 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed)
             if (target.Content is { } content)
             {
                 await processed.PutAsync(key.ObjectKey, JsonSerializer.SerializeToUtf8Bytes(content, CatalogJsonContext.Default.JsonElement), cancellationToken).ConfigureAwait(false);
+                metrics?.Written(key.ObjectKey, deleted: false);
             }
             else
             {
                 await processed.DeleteAsync(key.ObjectKey, cancellationToken).ConfigureAwait(false);
+                metrics?.Written(key.ObjectKey, deleted: true);
             }
 
             var stored = await state.GetAsync(key.StateKey, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.Classification;
 using Axentra.Intake.Auth;
@@ -65,7 +66,21 @@ public static class WebhookApi
     {
         var started = Stopwatch.GetTimestamp();
         metrics.Received();
-        var result = await DecideAsync(context, authenticator, rateLimiter, registrar, options.Value, metrics, loggers).ConfigureAwait(false);
+        IResult result;
+        try
+        {
+            result = await DecideAsync(context, authenticator, rateLimiter, registrar, options.Value, metrics, loggers).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Answered by the exception handlers (503 for a backend that is down, else 500): counted here, so every
+            // request received is accepted, a duplicate or rejected, and the latency histogram sees every answer.
+            var unavailable = ex is BackendUnavailableException;
+            metrics.Rejected(unavailable ? "backend_unavailable" : "error");
+            metrics.Answered(Stopwatch.GetElapsedTime(started).TotalMilliseconds, unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError);
+            throw;
+        }
+
         metrics.Answered(Stopwatch.GetElapsedTime(started).TotalMilliseconds, (result as IStatusCodeHttpResult)?.StatusCode ?? 0);
         return result;
     }
@@ -117,7 +132,9 @@ public static class WebhookApi
         // Every line logged for this event from here on carries its ids (the registrar adds event_id once the
         // identity is fixed). Ids only: never the body.
         var logger = loggers.CreateLogger(LogCategory);
-        using var classifiedScope = logger.BeginScope(new EventLogScope(null, webhook!.StoreId, webhook.EventType));
+        var ids = new EventLogScope(null, webhook!.StoreId, webhook.EventType);
+        EventLogScope.Attach(context, ids); // for the exception handlers, which log after this scope has ended
+        using var classifiedScope = logger.BeginScope(ids);
         Activity.Current?.SetTag("axentra.store_id", webhook.StoreId);
         Activity.Current?.SetTag("axentra.event_type", webhook.EventType);
 

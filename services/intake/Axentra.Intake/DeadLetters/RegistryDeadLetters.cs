@@ -37,6 +37,7 @@ public sealed partial class RegistryDeadLetters(
     EventRegistry registry,
     IDirectDelivery delivery,
     IOptions<DeadLetterOptions> options,
+    DeadLetterMetrics metrics,
     TimeProvider timeProvider,
     ILogger<RegistryDeadLetters> logger) : IDeadLetters
 {
@@ -63,7 +64,7 @@ public sealed partial class RegistryDeadLetters(
 
         var envelope = WebhookEnvelope.TryParse(message.Span);
         var eventId = SafeKeySegment.IsValid(envelope?.EventId) ? envelope!.EventId : null;
-        var (reason, attempts) = (RetryBudgetSpent, 1);
+        var (reason, attempts, dropped) = (RetryBudgetSpent, 1, false);
         if (eventId is not null)
         {
             var stages = (await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false))?.Stages ?? [];
@@ -78,6 +79,7 @@ public sealed partial class RegistryDeadLetters(
             if (recorded is not null)
             {
                 (reason, attempts) = (recorded.Reason ?? reason, recorded.Attempts ?? attempts);
+                dropped = recorded.Reason is not (null or RetryBudgetSpent); // the subscriber's DROP recorded why
             }
             else
             {
@@ -110,8 +112,10 @@ public sealed partial class RegistryDeadLetters(
         // then finds the record and keeps it as it was).
         _ = await state.TrySaveJsonAsync(RegistryKeys.DeadLetter(subscriber, id), record, ContractsJsonContext.Default.DeadLetterRecord, null, RegistryKeys.Retention, cancellationToken)
             .ConfigureAwait(false);
+        var added = false; // by this call, not by a concurrent delivery of the same message: counted once
         var indexed = await ChangeIndexAsync(subscriber, ids =>
         {
+            added = false;
             if (ids.Contains(id))
             {
                 return IndexChange.None;
@@ -123,6 +127,7 @@ public sealed partial class RegistryDeadLetters(
             }
 
             ids.Add(id);
+            added = true;
             return IndexChange.Changed;
         }, cancellationToken).ConfigureAwait(false);
         if (!indexed)
@@ -130,7 +135,12 @@ public sealed partial class RegistryDeadLetters(
             return DeliveryOutcome.Retry;
         }
 
-        LogKept(subscriber, id, eventId ?? "(none)", reason);
+        if (added)
+        {
+            metrics.DeadLettered(subscriber, dropped);
+            LogKept(subscriber, id, eventId ?? "(none)", reason);
+        }
+
         return DeliveryOutcome.Success;
     }
 

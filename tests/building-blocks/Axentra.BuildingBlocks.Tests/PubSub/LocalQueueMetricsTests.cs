@@ -48,7 +48,8 @@ public sealed class LocalQueueMetricsTests : IAsyncDisposable
         }, Ct);
         _clock.Advance(TimeSpan.FromSeconds(10));
 
-        var gauges = Read(new LocalQueueMetrics(_database, handlers, _services.GetRequiredService<IMeterFactory>(), _clock));
+        var meters = _services.GetRequiredService<IMeterFactory>();
+        var gauges = Read(new LocalQueueMetrics(_database, handlers, meters, new DeadLetterMetrics(meters), _clock));
 
         Assert.Equal(3, gauges[("axentra.queue.depth", "audit")]);
         Assert.Equal(10, gauges[("axentra.queue.oldest_age", "audit")]);
