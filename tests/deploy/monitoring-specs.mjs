@@ -1,5 +1,6 @@
-// Field set of the Prometheus Operator's PrometheusRule (monitoring.coreos.com/v1), written from its CRD
-// (prometheus-operator Documentation/api.md: PrometheusRuleSpec, RuleGroup, Rule); the API server prunes or
+// Field sets of the Prometheus Operator's PrometheusRule and PodMonitor (monitoring.coreos.com/v1), written from
+// their CRDs (prometheus-operator Documentation/api.md: PrometheusRuleSpec, RuleGroup, Rule; PodMonitorSpec,
+// PodMetricsEndpoint, NamespaceSelector); the API server prunes or
 // refuses anything else. Checked the same way as the Dapr objects (dapr-specs.mjs' schema language), plus the
 // rules Prometheus itself enforces when it loads the group: one of alert/record, an expression, durations in
 // Prometheus' format, unique group names.
@@ -47,8 +48,71 @@ const prometheusRuleSpec = {
   req: ["apiVersion", "kind", "metadata", "spec"],
 };
 
+const labelSelector = {
+  obj: {
+    matchLabels: { map: "string" },
+    matchExpressions: { arr: { obj: { key: "string", operator: { enum: ["In", "NotIn", "Exists", "DoesNotExist"] }, values: { arr: "string" } }, req: ["key", "operator"] } },
+  },
+};
+
+const podMetricsEndpoint = {
+  obj: {
+    port: "string",
+    portNumber: "int",
+    path: "string",
+    scheme: { enum: ["http", "https", "HTTP", "HTTPS"] },
+    params: { map: { arr: "string" } },
+    interval: "string",
+    scrapeTimeout: "string",
+    honorLabels: "bool",
+    honorTimestamps: "bool",
+    enableHttp2: "bool",
+    filterRunning: "bool",
+    followRedirects: "bool",
+    relabelings: { arr: "any" },
+    metricRelabelings: { arr: "any" },
+  },
+};
+
+const podMonitorSpec = {
+  obj: {
+    apiVersion: { enum: ["monitoring.coreos.com/v1"] },
+    kind: { enum: ["PodMonitor"] },
+    metadata: "meta",
+    spec: {
+      obj: {
+        jobLabel: "string",
+        podTargetLabels: { arr: "string" },
+        podMetricsEndpoints: { arr: podMetricsEndpoint },
+        selector: labelSelector,
+        namespaceSelector: { obj: { any: "bool", matchNames: { arr: "string" } } },
+        sampleLimit: "int",
+        targetLimit: "int",
+        labelLimit: "int",
+        attachMetadata: { obj: { node: "bool" } },
+      },
+      req: ["selector"],
+    },
+  },
+  req: ["apiVersion", "kind", "metadata", "spec"],
+};
+
+/** Returns the problems of a PodMonitor (empty when valid): its fields, and durations Prometheus accepts. */
+function validatePodMonitor(obj) {
+  const out = [];
+  check(podMonitorSpec, obj, "", out);
+  (obj.spec?.podMetricsEndpoints ?? []).forEach((endpoint, e) => {
+    for (const key of ["interval", "scrapeTimeout"]) {
+      if (key in endpoint && !promDuration.test(endpoint[key])) out.push(`/spec/podMetricsEndpoints/${e}/${key}: "${endpoint[key]}" is not a Prometheus duration`);
+    }
+    if (!("port" in endpoint) && !("portNumber" in endpoint)) out.push(`/spec/podMetricsEndpoints/${e}: set port (a container port's name) or portNumber`);
+  });
+  return out;
+}
+
 /** Returns the problems of one monitoring.coreos.com object (empty when valid). */
 export function validateMonitoringObject(obj) {
+  if (obj.kind === "PodMonitor") return validatePodMonitor(obj);
   if (obj.kind !== "PrometheusRule") return [`unsupported monitoring kind ${obj.apiVersion}/${obj.kind}`];
   const out = [];
   check(prometheusRuleSpec, obj, "", out);

@@ -5,7 +5,7 @@ using Axentra.TestSupport;
 namespace Axentra.Deploy.Tests;
 
 /// <summary>
-/// The external tools the deploy tests drive: helm (from <c>.tools/bin</c>), node and the npm packages in
+/// The external tools the deploy tests drive: helm and promtool (from <c>.tools/bin</c>), node and the npm packages in
 /// <c>.tools/node/node_modules</c>. Installed by <c>scripts/install-deploy-tools.sh</c>; the location can be moved
 /// with <c>AXENTRA_TOOLS_DIR</c>. A missing tool makes the test Skipped with the reason, never passed.
 /// </summary>
@@ -37,6 +37,31 @@ internal static class DeployTools
     private static readonly Lazy<string?> HelmProblem = new(() =>
     {
         var (exitCode, output, error) = Probe(Path.Combine(ToolsDir, "bin", "helm"), ["version", "--short"]);
+        return error is null && exitCode == 0 ? null : error ?? $"exit code {exitCode}: {output.Trim()}";
+    });
+
+    /// <summary>The promtool binary (Prometheus' rule checker and unit tester), or a skip explaining how to install it.</summary>
+    public static string RequirePromtool()
+    {
+        var promtool = Path.Combine(ToolsDir, "bin", "promtool");
+        if (!File.Exists(promtool))
+        {
+            Assert.Skip($"promtool not found at {promtool}: run scripts/install-deploy-tools.sh (it extracts promtool from the "
+                + "distribution's prometheus package with apt-get download; or set AXENTRA_TOOLS_DIR).");
+        }
+
+        if (PromtoolProblem.Value is { } problem)
+        {
+            Assert.Skip($"promtool at {promtool} does not run ({problem}): delete it and run scripts/install-deploy-tools.sh again.");
+        }
+
+        return promtool;
+    }
+
+    /// <summary>Why the installed promtool cannot run here, once per test run; null when <c>promtool --version</c> answers.</summary>
+    private static readonly Lazy<string?> PromtoolProblem = new(() =>
+    {
+        var (exitCode, output, error) = Probe(Path.Combine(ToolsDir, "bin", "promtool"), ["--version"]);
         return error is null && exitCode == 0 ? null : error ?? $"exit code {exitCode}: {output.Trim()}";
     });
 

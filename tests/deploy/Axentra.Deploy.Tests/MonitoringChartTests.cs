@@ -6,7 +6,8 @@ namespace Axentra.Deploy.Tests;
 public sealed class MonitoringChartTests
 {
     private static readonly string[] Alerts =
-        ["AxentraIngestErrors", "AxentraDuplicateRateAnomaly", "AxentraDeadLettersGrowing", "AxentraQueueAge", "AxentraDeliveriesRetrying", "AxentraAuditConflict"];
+        ["AxentraIngestErrors", "AxentraDuplicateRateAnomaly", "AxentraDeadLettersGrowing", "AxentraQueueAge", "AxentraDeliveriesStalled", "AxentraDeliveriesStalled",
+         "AxentraDeliveriesRetrying", "AxentraAuditConflict"];
 
     [Fact]
     public void Neither_is_rendered_unless_enabled_since_they_need_the_grafana_sidecar_and_the_prometheus_operator()
@@ -14,7 +15,36 @@ public sealed class MonitoringChartTests
         var objects = Manifests.Render("dev-values.yaml");
 
         Assert.Empty(objects.OfKind("PrometheusRule"));
+        Assert.Empty(objects.OfKind("PodMonitor"));
         Assert.DoesNotContain(objects.OfKind("ConfigMap"), c => c["metadata"]?["labels"]?["grafana_dashboard"] is not null);
+    }
+
+    [Fact]
+    public void Enabled_the_pod_monitor_scrapes_every_service_pod_on_its_http_port_where_the_annotations_point()
+    {
+        var objects = Manifests.Render("production-values.yaml");
+        var monitor = objects.OfKind("PodMonitor").Single();
+
+        Assert.Equal("kube-prometheus-stack", (string?)monitor["metadata"]!["labels"]!["release"]);
+        var selector = monitor["spec"]!["selector"]!["matchLabels"]!.AsObject().ToDictionary(p => p.Key, p => (string)p.Value!);
+        Assert.Equal([Manifests.Namespace], monitor["spec"]!["namespaceSelector"]!["matchNames"]!.AsArray().Select(n => (string)n!));
+        var endpoints = monitor["spec"]!["podMetricsEndpoints"]!.AsArray().Select(e => e!.AsObject()).ToList();
+        var app = endpoints.Single(e => (string?)e["port"] == "http");
+        Assert.Contains(endpoints, e => (string?)e["port"] == "dapr-metrics"); // the name Dapr's injector gives the sidecar's metrics port
+
+        var deployments = objects.OfKind("Deployment").ToList();
+        Assert.Equal(3, deployments.Count);
+        foreach (var deployment in deployments)
+        {
+            var template = deployment["spec"]!["template"]!;
+            var labels = template["metadata"]!["labels"]!.AsObject();
+            Assert.All(selector, label => Assert.Equal(label.Value, (string?)labels[label.Key]));
+            var ports = template["spec"]!["containers"]!.AsArray().SelectMany(c => c!["ports"]?.AsArray() ?? []).ToList();
+            var http = ports.Single(p => (string?)p!["name"] == "http");
+            var annotations = deployment.PodAnnotations();
+            Assert.Equal(annotations["prometheus.io/port"], ((int)http!["containerPort"]!).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(annotations["prometheus.io/path"], (string?)app["path"]);
+        }
     }
 
     [Fact]
