@@ -14,6 +14,11 @@ namespace Axentra.Classification;
 /// Two serialisations of the same JSON value (key order, whitespace, <c>1.0</c> vs <c>1</c>, <c>\u0041</c> vs
 /// <c>A</c>) canonicalise to the same bytes, which is what lets a re-serialised redelivery dedupe.
 /// </summary>
+/// <remarks>
+/// RFC 8785 takes I-JSON (RFC 7493) only: a value with a member name twice in one object, a string that is not
+/// valid Unicode (invalid UTF-8, an unpaired surrogate escape) or a number beyond a double's range has no canonical
+/// form, and is refused with a <see cref="NotIJsonException"/> that says which.
+/// </remarks>
 public static class CanonicalJson
 {
     /// <summary>Lowercase hex SHA-256 of the canonical form: the platform's <c>payload_hash</c>.</summary>
@@ -108,7 +113,7 @@ public static class CanonicalJson
                 }
                 else
                 {
-                    WriteString(value.GetString()!, output);
+                    WriteString(StringOf(value), output);
                 }
 
                 break;
@@ -118,9 +123,13 @@ public static class CanonicalJson
                 {
                     output.Write(rawNumber);
                 }
+                else if (value.TryGetDouble(out var number) && double.IsFinite(number))
+                {
+                    WriteAscii(output, FormatNumber(number));
+                }
                 else
                 {
-                    WriteAscii(output, FormatNumber(value.GetDouble()));
+                    throw new NotIJsonException("number_out_of_range", "A number is beyond the range of a double (I-JSON, RFC 7493 §2.2).");
                 }
 
                 break;
@@ -141,8 +150,8 @@ public static class CanonicalJson
     /// <remarks>
     /// Member names that are unescaped ASCII (nearly all) sort the same as bytes as they do as UTF-16 code units, so
     /// they are copied once into a buffer and sorted as bytes; an object with any other name sorts by the decoded
-    /// names (<see cref="CompareNames"/>). Checking each name once, not at every comparison, halved the cost of
-    /// canonicalising a webhook (docs/performance.md).
+    /// names, ordinally (UTF-16 code units). Checking each name once, not at every comparison, halved the cost of
+    /// canonicalising a webhook (docs/performance.md). Sorted, a name given twice sits next to itself: refused.
     /// </remarks>
     private static void WriteObject(JsonElement value, ArrayBufferWriter<byte> output)
     {
@@ -187,10 +196,37 @@ public static class CanonicalJson
             if (plain)
             {
                 names.AsSpan(0, n).Sort(new NameOrder(text));
+                for (var i = 1; i < n; i++)
+                {
+                    if (text.AsSpan(names[i].Start, names[i].Length).SequenceEqual(text.AsSpan(names[i - 1].Start, names[i - 1].Length)))
+                    {
+                        throw DuplicateMember(System.Text.Encoding.ASCII.GetString(text, names[i].Start, names[i].Length));
+                    }
+                }
             }
             else
             {
-                members.AsSpan(0, n).Sort(CompareNames);
+                var decoded = ArrayPool<string>.Shared.Rent(n);
+                try
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        decoded[i] = NameOf(members[i]);
+                    }
+
+                    decoded.AsSpan(0, n).Sort(members.AsSpan(0, n), StringComparer.Ordinal);
+                    for (var i = 1; i < n; i++)
+                    {
+                        if (string.Equals(decoded[i], decoded[i - 1], StringComparison.Ordinal))
+                        {
+                            throw DuplicateMember(decoded[i]);
+                        }
+                    }
+                }
+                finally
+                {
+                    ArrayPool<string>.Shared.Return(decoded, clearArray: true);
+                }
             }
 
             WriteByte(output, (byte)'{');
@@ -228,7 +264,7 @@ public static class CanonicalJson
                     }
                     else
                     {
-                        WriteString(member.Name, output);
+                        WriteString(NameOf(member), output);
                     }
 
                     WriteByte(output, (byte)':');
@@ -260,8 +296,37 @@ public static class CanonicalJson
         }
     }
 
-    /// <summary>RFC 8785's member order: by UTF-16 code units (<see cref="string.CompareOrdinal(string, string)"/>).</summary>
-    private static int CompareNames(JsonProperty a, JsonProperty b) => string.CompareOrdinal(a.Name, b.Name);
+    /// <summary>A string's value; <see cref="NotIJsonException"/> when it is not valid Unicode (System.Text.Json only checks that when decoding).</summary>
+    private static string StringOf(JsonElement value)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotUnicode();
+        }
+    }
+
+    /// <summary>A member's name, decoded; <see cref="NotIJsonException"/> when it is not valid Unicode.</summary>
+    private static string NameOf(JsonProperty member)
+    {
+        try
+        {
+            return member.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw NotUnicode();
+        }
+    }
+
+    private static NotIJsonException NotUnicode() =>
+        new("invalid_unicode", "A string or member name is not valid Unicode: invalid UTF-8, or an unpaired surrogate escape (I-JSON, RFC 7493 §2.1).");
+
+    private static NotIJsonException DuplicateMember(string name) =>
+        new("duplicate_member", $"The member name '{(name.Length <= 64 ? name : name[..64] + "…")}' appears twice in one object (I-JSON, RFC 7493 §2.3).");
 
     /// <summary>
     /// True when a string's source bytes (between the quotes) are already its canonical form: no escape sequence
@@ -441,4 +506,13 @@ public static class CanonicalJson
 
         return sb.ToString();
     }
+}
+
+/// <summary>
+/// A JSON text that parses but has no RFC 8785 canonical form because it is not I-JSON (RFC 7493); <see cref="Code"/>
+/// says why (<c>duplicate_member</c>, <c>invalid_unicode</c>, <c>number_out_of_range</c>).
+/// </summary>
+public sealed class NotIJsonException(string code, string message) : JsonException(message)
+{
+    public string Code { get; } = code;
 }

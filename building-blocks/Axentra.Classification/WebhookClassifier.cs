@@ -62,10 +62,29 @@ public static class WebhookClassifier
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return (null, new("not_an_object", $"The JSON root must be an object, not {root.ValueKind.ToString().ToLowerInvariant()}."));
+                return (null, new("not_an_object", $"The JSON root must be an object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}."));
+            }
+
+            // The webhook itself: an EventBridge envelope's detail, else the body.
+            var envelope = EventBridgeEvent.IsEnvelope(document.RootElement);
+            var root = envelope ? document.RootElement.GetProperty("detail") : document.RootElement;
+
+            // First, so nothing below reads a string that is not valid Unicode. An envelope is checked whole: audit
+            // and catalog read it again, and must not meet a member name twice in it.
+            string payloadHash;
+            try
+            {
+                payloadHash = CanonicalJson.Sha256Hex(root);
+                if (envelope)
+                {
+                    _ = CanonicalJson.Sha256Hex(document.RootElement);
+                }
+            }
+            catch (NotIJsonException ex)
+            {
+                return (null, new(ex.Code, $"The body has no canonical form (RFC 8785 takes I-JSON only): {ex.Message}"));
             }
 
             var (ids, idError) = IdExtractor.Extract(root);
@@ -74,7 +93,6 @@ public static class WebhookClassifier
                 return (null, new("invalid_id", idError));
             }
 
-            var payloadHash = CanonicalJson.Sha256Hex(root);
             var dedupeKey = webhookId is null ? PayloadHashDedupeKey(payloadHash) : $"webhook-id:{webhookId}";
             var (eventType, rule) = EventTypeDetector.DetectWithRule(root);
 

@@ -27,6 +27,9 @@ public sealed class BadInputTests(PublishedStandalone build) : IAsyncLifetime
         { "deep object", "{\"a\":" + string.Concat(Enumerable.Repeat("{\"a\":", 70)) + "1" + new string('}', 71), StandaloneProcess.WebhookKey, 400, "too_deep" },
         { "path traversal id", """{"event_type":"new_product","products":{"product_id":"../../etc","store_id":"s1"}}""", StandaloneProcess.WebhookKey, 400, "invalid_id" },
         { "slash in store id", """{"event_type":"new_store","store_id":"a/b"}""", StandaloneProcess.WebhookKey, 400, "invalid_id" },
+        { "a member name twice", """{"event_type":"new_store","store_id":"s1","x":1,"x":2}""", StandaloneProcess.WebhookKey, 400, "duplicate_member" },
+        { "an unpaired surrogate", """{"event_type":"new_store","store_id":"s1","n":"\ud800"}""", StandaloneProcess.WebhookKey, 400, "invalid_unicode" },
+        { "a number beyond a double", """{"event_type":"new_store","store_id":"s1","n":1e400}""", StandaloneProcess.WebhookKey, 400, "number_out_of_range" },
     };
 
     [Theory]
@@ -41,6 +44,30 @@ public sealed class BadInputTests(PublishedStandalone build) : IAsyncLifetime
             Assert.Equal(code, (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["code"]);
         }
 
+        Assert.False(Directory.Exists(Path.Combine(_host.DataDirectory, "axentra-webhook-raw-audit", "s1")));
+    }
+
+    [Fact]
+    public async Task A_body_shorter_than_its_content_length_is_a_4xx_not_a_server_error()
+    {
+        // Kestrel gives up on the missing bytes after its minimum data rate's 5 s grace; the sender gets a 4xx
+        // ProblemDetails (408 here), as for any other fault of its own.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_host.BaseAddress.Host, _host.BaseAddress.Port, Ct);
+        var stream = tcp.GetStream();
+        const string body = """{"event_type":"new_store","store_id":"s1"}""";
+        var head = $"POST {StandaloneProcess.WebhookPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: {StandaloneProcess.WebhookKey}\r\n"
+            + $"Content-Type: application/json\r\nContent-Length: {body.Length + 60}\r\n\r\n{body}";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Ct);
+
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        var statusLine = await reader.ReadLineAsync(timeout.Token);
+
+        Assert.NotNull(statusLine);
+        var status = int.Parse(statusLine!.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(status is >= 400 and < 500, statusLine);
         Assert.False(Directory.Exists(Path.Combine(_host.DataDirectory, "axentra-webhook-raw-audit", "s1")));
     }
 

@@ -194,4 +194,25 @@ public sealed class CanonicalJsonTests
             Assert.Equal(Canonical($"{{{escaped}:1,\"m\":2}}"), Canonical($"{{{minimal}:1,\"m\":2}}"));
         }
     }
+
+    [Theory]
+    [InlineData("""{"a":1,"b":2,"a":3}""", "duplicate_member")]
+    [InlineData("""{"x":{"a":1,"a":1}}""", "duplicate_member")]
+    [InlineData("""[{"é":1,"\u00e9":2}]""", "duplicate_member")]
+    [InlineData("""{"a":"\ud800"}""", "invalid_unicode")]
+    [InlineData("""{"\udfff":1}""", "invalid_unicode")]
+    [InlineData("""[1e400]""", "number_out_of_range")]
+    public void Json_that_is_not_I_JSON_has_no_canonical_form(string json, string code)
+    {
+        using var document = JsonDocument.Parse(json);
+        var refused = Assert.Throws<NotIJsonException>(() => CanonicalJson.Sha256Hex(document.RootElement));
+        Assert.Equal(code, refused.Code);
+    }
+
+    [Fact]
+    public void Escaped_and_plain_spellings_of_different_names_still_sort_by_code_unit()
+    {
+        Assert.Equal("""{"a":1,"b":2}""", Canonical("""{"b":2,"a":1}"""));
+        Assert.Equal("""{"é":1,"ë":2}""", Canonical("""{"\u00eb":2,"é":1}"""));
+    }
 }

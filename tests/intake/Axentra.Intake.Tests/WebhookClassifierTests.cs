@@ -96,6 +96,70 @@ public sealed class WebhookClassifierTests
         Assert.Equal(code, rejection!.Code);
     }
 
+    [Theory]
+    [InlineData("""{"event_type":"new_store","store_id":"d","x":1,"x":2}""", "duplicate_member")]
+    [InlineData("""{"event_type":"new_store","store_id":"d","event_type":"deleted_store"}""", "duplicate_member")]
+    [InlineData("""{"store_id":"d","products":{"product_id":"p","name":"a","name":"b"}}""", "duplicate_member")]
+    [InlineData("""{"store_id":"d","caf\u00e9":1,"café":2}""", "duplicate_member")]
+    [InlineData("""{"store_id":"d","n":"\ud800"}""", "invalid_unicode")]
+    [InlineData("""{"store_id":"d","\udc00x":1}""", "invalid_unicode")]
+    [InlineData("""{"store_id":"\ud800"}""", "invalid_unicode")]
+    [InlineData("""{"store_id":"d","n":1e400}""", "number_out_of_range")]
+    [InlineData("""{"store_id":"d","n":-1e309}""", "number_out_of_range")]
+    public void Json_that_is_not_I_JSON_has_no_canonical_hash_and_is_refused_not_a_server_error(string json, string code)
+    {
+        var (webhook, rejection) = Classify(json);
+        Assert.Null(webhook);
+        Assert.Equal(code, rejection!.Code);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xff })]
+    [InlineData(new byte[] { 0xc3 })]
+    [InlineData(new byte[] { 0xed, 0xa0, 0x80 })] // a UTF-8-encoded surrogate
+    public void Invalid_utf8_in_a_string_or_a_member_name_is_refused_not_a_server_error(byte[] bad)
+    {
+        foreach (var (before, after) in new[] { ("{\"store_id\":\"d\",\"n\":\"", "\"}"), ("{\"store_id\":\"", "\"}"), ("{\"store_id\":\"d\",\"", "\":1}") })
+        {
+            var body = Encoding.UTF8.GetBytes(before).Concat(bad).Concat(Encoding.UTF8.GetBytes(after)).ToArray();
+            var (webhook, rejection) = WebhookClassifier.Classify(body, webhookId: null);
+            Assert.Null(webhook);
+            Assert.True(rejection!.Code is "invalid_unicode" or "malformed_json", $"{rejection.Code}: {rejection.Detail}");
+        }
+    }
+
+    [Fact]
+    public void An_eventbridge_event_is_classified_hashed_and_deduped_by_its_detail()
+    {
+        const string detail = """{"type":"UPDATE","table":"products","schema":"public","record":{"id":"p-eb","store_id":"s-eb","name":"Vitamin D3"},"old_record":{"id":"p-eb","store_id":"s-eb"}}""";
+        var envelope = $$"""{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"Supabase Webhook","source":"supabase.products","account":"111122223333","time":"2026-12-05T10:00:00Z","region":"us-east-1","resources":[],"detail":{{detail}}}""";
+        var direct = Classify(detail).Webhook!;
+
+        var wrapped = Classify(envelope).Webhook!;
+
+        Assert.Equal(EventTypes.ProductUpdate, wrapped.EventType);
+        Assert.Equal("s-eb", wrapped.StoreId);
+        Assert.Equal("p-eb", wrapped.ProductId);
+        Assert.Equal(direct.PayloadHash, wrapped.PayloadHash); // the same change, posted directly or through EventBridge, is one event
+        Assert.Equal(direct.DedupeKey, wrapped.DedupeKey);
+        var retried = Classify(envelope.Replace("6a7e8feb", "0b1c2d3e", StringComparison.Ordinal).Replace("10:00:00", "10:00:07", StringComparison.Ordinal)).Webhook!;
+        Assert.Equal(wrapped.PayloadHash, retried.PayloadHash);
+    }
+
+    [Theory]
+    [InlineData("""{"version":"0","id":"x","detail-type":"t","source":"s","detail":"not an object","store_id":"top"}""")]
+    [InlineData("""{"id":"x","detail-type":"t","source":"s","detail":{"store_id":"inner"},"store_id":"top"}""")]
+    [InlineData("""{"version":0,"id":"x","detail-type":"t","source":"s","detail":{"store_id":"inner"},"store_id":"top"}""")]
+    public void A_body_that_only_looks_like_an_eventbridge_event_is_read_as_it_is(string json) =>
+        Assert.Equal("top", Classify(json).Webhook!.StoreId);
+
+    [Fact]
+    public void An_eventbridge_event_with_a_member_name_twice_outside_its_detail_is_refused_too()
+    {
+        const string json = """{"version":"0","id":"x","detail-type":"t","source":"s","region":"a","region":"b","detail":{"store_id":"s"}}""";
+        Assert.Equal("duplicate_member", Classify(json).Rejection!.Code);
+    }
+
     [Fact]
     public void Ids_at_the_safe_key_limit_pass_and_one_longer_fails()
     {

@@ -115,12 +115,29 @@ public sealed class WebhookEndpointTests : IDisposable
     [InlineData("[]", "not_an_object")]
     [InlineData("""{"store_id":"../x"}""", "invalid_id")]
     [InlineData("""{"products":{"product_id":"a/../../b","store_id":"s"}}""", "invalid_id")]
+    [InlineData("""{"event_type":"new_store","store_id":"dupB","x":1,"x":2}""", "duplicate_member")]
+    [InlineData("""{"event_type":"new_store","store_id":"sur","n":"\ud800"}""", "invalid_unicode")]
+    [InlineData("""{"event_type":"new_store","store_id":"big","n":1e400}""", "number_out_of_range")]
     public async Task Bad_bodies_get_400_problem_details_saying_which(string json, string code)
     {
         var response = await _client.SendAsync(StandaloneApp.Webhook(json), Ct);
         var problem = await AssertProblem(response, HttpStatusCode.BadRequest);
         Assert.Equal(code, problem.GetProperty("code").GetString());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
+        Assert.Equal(0, _app.Publisher.Published);
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_utf8_get_400_not_a_server_error()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"event_type\":\"new_store\",\"store_id\":\"x\",\"n\":\"").Append((byte)0xff).Concat(Encoding.UTF8.GetBytes("\"}")).ToArray();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/supabase") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add("x-api-key", StandaloneApp.ApiKey);
+
+        var problem = await AssertProblem(await _client.SendAsync(request, Ct), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.GetProperty("code").GetString(), new[] { "invalid_unicode", "malformed_json" });
         Assert.Equal(0, _app.Publisher.Published);
     }
 

@@ -70,7 +70,7 @@ public static class StoreCreateMetadata
         {
             foreach (var path in StoreDomainLocations)
             {
-                if (Find(document.RootElement, path) is { ValueKind: JsonValueKind.String } value && value.GetString() is { } text
+                if (Find(EventBridgeEvent.PayloadOf(document.RootElement), path) is { ValueKind: JsonValueKind.String } value && value.GetString() is { } text
                     && !string.IsNullOrWhiteSpace(text))
                 {
                     return text;

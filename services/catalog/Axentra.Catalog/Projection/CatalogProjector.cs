@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.Registry;
@@ -88,19 +87,9 @@ public sealed partial class CatalogProjector(
             return DeliveryOutcome.Success;
         }
 
-        JsonObject? payload;
-        try
+        if (WebhookPayload.TryParseObject(envelope.Payload) is not { } payload)
         {
-            payload = JsonNode.Parse(envelope.Payload) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            payload = null;
-        }
-
-        if (payload is null)
-        {
-            return await DropAsync(envelope, "the payload is not a JSON object", cancellationToken).ConfigureAwait(false);
+            return await DropAsync(envelope, "the payload is not a JSON object with each member name once", cancellationToken).ConfigureAwait(false);
         }
 
         var warnings = new List<string>(await validator.ValidateAsync(envelope, cancellationToken).ConfigureAwait(false));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Axentra.BuildingBlocks.Bindings;
 using Axentra.BuildingBlocks.Registry;
 using Axentra.Catalog.Projection;
@@ -78,9 +77,9 @@ public sealed partial class CatalogReplay(
                 continue;
             }
 
-            if ((isProduct && envelope.ProductId is null) || JsonNode.Parse(envelope.Payload) is not JsonObject payload)
+            if ((isProduct && envelope.ProductId is null) || WebhookPayload.TryParseObject(envelope.Payload) is not { } payload)
             {
-                Problem(problems, $"{audited.Key}: no product id or not a JSON object (the live pipeline dropped it too)");
+                Problem(problems, $"{audited.Key}: no product id, or not a JSON object with each member name once (the live pipeline dropped it too)");
                 continue;
             }
 

@@ -110,7 +110,18 @@ public static class WebhookApi
                 "The body must be sent as application/json (UTF-8).");
         }
 
-        var body = await ReadBodyAsync(context, options.MaxBodyBytes).ConfigureAwait(false);
+        byte[]? body;
+        try
+        {
+            body = await ReadBodyAsync(context, options.MaxBodyBytes).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // The sender's fault, not ours: fewer bytes than its Content-Length, sent too slowly (Kestrel's minimum data
+            // rate, 408), or a malformed chunk. Nothing was read, so nothing was recorded.
+            return Refuse(metrics, "body_not_received", ex.StatusCode, "Body not received", $"The request body could not be read: {ex.Message}", "body_not_received");
+        }
+
         if (body is null)
         {
             return Refuse(metrics, "too_large", StatusCodes.Status413PayloadTooLarge, "Payload too large",

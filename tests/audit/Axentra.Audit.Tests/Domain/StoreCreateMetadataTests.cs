@@ -19,6 +19,7 @@ public sealed class StoreCreateMetadataTests
     [InlineData("""{"store_domain":"top.myshopify.com","record":{"store_domain":"row.myshopify.com"},"store":{"store_domain":"nested.myshopify.com"}}""", "top.myshopify.com")]
     [InlineData("""{"store_domain":null,"record":{"store_domain":""},"store":{"store_domain":"nested.myshopify.com"}}""", "nested.myshopify.com")]
     [InlineData("""{"store_domain":42,"old_record":{"store_domain":"old.myshopify.com"}}""", "old.myshopify.com")]
+    [InlineData("""{"version":"0","id":"e","detail-type":"t","source":"s","detail":{"type":"INSERT","table":"stores","record":{"id":"S","store_domain":"eb.myshopify.com"},"old_record":null}}""", "eb.myshopify.com")]
     public void Store_is_the_first_store_domain_in_precedence_order(string payload, string expected)
     {
         Assert.Equal(expected, StoreCreateMetadata.FindStoreDomain(Encoding.UTF8.GetBytes(payload)));

@@ -230,6 +230,20 @@ public sealed class CatalogProjectorTests
     }
 
     [Fact]
+    public async Task A_payload_with_a_member_name_twice_is_dropped_at_once_not_retried()
+    {
+        // Intake refuses these now (RFC 8785 takes I-JSON only); an event audited before it did must not fail on
+        // every redelivery until its retries run out.
+        await using var catalog = new CatalogHarness();
+
+        var outcome = await catalog.DeliverAsync(Envelope("e-dup", EventTypes.ProductUpdate, """{"products":{"product_id":"p","store_id":"s","name":"a","name":"b"}}"""));
+
+        Assert.Equal(DeliveryOutcome.Drop, outcome);
+        var stage = await catalog.StageAsync("e-dup", EventRegistry.DeadLetterStage(PlatformNames.AppIds.Catalog));
+        Assert.Contains("each member name once", stage!.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task When_bens_tables_are_down_the_event_is_retried_and_nothing_is_written()
     {
         await using var catalog = new CatalogHarness();

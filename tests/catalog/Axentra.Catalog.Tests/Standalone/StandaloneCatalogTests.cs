@@ -143,6 +143,66 @@ public sealed class StandaloneCatalogTests : IAsyncLifetime
         Assert.Equal(["p-0", "p-1", "p-2", "p-3", "p-4"], seen);
     }
 
+    [Fact]
+    public async Task An_eventbridge_event_as_an_api_destination_posts_it_is_audited_whole_and_catalogued_from_its_detail()
+    {
+        // EventBridge's envelope, as an API destination without an input transformer sends it, around a Supabase
+        // database webhook (shared/samples/supabase_insert_product.json's shape).
+        var detail = Samples.Bytes("supabase_insert_product.json").AsString();
+        var body = $$"""
+            {"version":"0","id":"1d3f5a2c-8b0e-4f7e-9c6a-2b4d6f8a0c1e","detail-type":"Supabase Database Webhook","source":"supabase.webhooks",
+             "account":"111122223333","time":"2026-12-05T10:00:00Z","region":"us-east-1","resources":[],"detail":{{detail}}}
+            """;
+        var eventId = await PostJsonAsync(body);
+        await WaitForCatalogued(eventId);
+
+        var detailNode = JsonNode.Parse(detail)!;
+        var record = detailNode["record"]!;
+        var productId = record["id"]!.GetValue<string>();
+        var storeId = record["store_id"]!.GetValue<string>();
+        var view = await _factory.Services.GetRequiredService<EventRegistry>().GetAsync(eventId, Ct);
+        Assert.Equal(EventTypes.ProductCreate, view!.Record.EventType);
+        Assert.Equal(storeId, view.Record.StoreId);
+        Assert.True(File.Exists(Processed($"master/products/{productId}.json")), "master copy from the envelope's detail");
+        Assert.True(File.Exists(Processed($"stores/{storeId}/products/{productId}.json")), "store copy from the envelope's detail");
+
+        // The audit trail keeps the body as received: the envelope, byte for byte.
+        var audited = Path.Combine(_dataDirectory, PlatformNames.Buckets.RawAudit, view.Record.S3Key);
+        Assert.Equal(System.Text.Encoding.UTF8.GetBytes(body), await File.ReadAllBytesAsync(audited, Ct));
+
+        // The same change posted directly is the same event: a duplicate.
+        using var direct = new HttpRequestMessage(HttpMethod.Post, "/webhooks/supabase") { Content = new StringContent(detail) };
+        direct.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        direct.Headers.Add("x-api-key", WebhookKey);
+        var again = await _client.SendAsync(direct, Ct);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(eventId, (await again.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_replay_lists_an_audited_object_with_a_member_name_twice_as_a_problem_and_goes_on()
+    {
+        // Audited before intake refused such bodies: its key names it, its bytes have no canonical form.
+        var good = await PostJsonAsync("""{"event_type":"new_store","store_id":"s-replayed","store_domain":"r.example"}""");
+        await WaitForCatalogued(good);
+        var now = DateTimeOffset.UtcNow;
+        var key = $"s-legacy/store_create/{now:yyyy}/{now:MM}/{now:dd}/0123456789abcdef-{now.ToUnixTimeSeconds()}.json";
+        var path = Path.Combine(_dataDirectory, PlatformNames.Buckets.RawAudit, key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, """{"event_type":"new_store","store_id":"s-legacy","x":1,"x":2}""", Ct);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/catalog/admin/replay?from={now.AddDays(-1):yyyy-MM-dd}&to={now.AddDays(1):yyyy-MM-dd}");
+        request.Headers.Add("x-api-key", OpsKey);
+        var response = await _client.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var report = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(1, report.GetProperty("events_applied").GetInt32());
+        var problem = Assert.Single(report.GetProperty("problems").EnumerateArray()).GetString()!;
+        Assert.Contains(key, problem, StringComparison.Ordinal);
+        Assert.Contains("duplicate_member", problem, StringComparison.Ordinal);
+    }
+
     private async Task<string> PostAsync(string sample) => await PostJsonAsync(Samples.Bytes(sample).AsString());
 
     private async Task<string> PostJsonAsync(string json)
