@@ -18,6 +18,12 @@ public sealed class Program
             return await ReplayCommand.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
+        if (args.Length > 0 && args[0] is "--help" or "-h" or "-?" or "help")
+        {
+            await Console.Out.WriteAsync(Usage).ConfigureAwait(false);
+            return 0;
+        }
+
         var (builder, dataDirectory) = CreateBuilder(args, provisionCredentials: true);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"])
             && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_HTTP_PORTS"]))
@@ -42,6 +48,47 @@ public sealed class Program
         return 0;
     }
 
+    private const string Usage = """
+        Axentra standalone host: intake, audit and catalog in one process, on SQLite and the file system.
+
+        usage: axentra-standalone [--key=value ...]             run the pipeline (dotnet run --project services/standalone/Axentra.Standalone -- [--key=value ...])
+               axentra-standalone replay --from yyyy-MM-dd --to yyyy-MM-dd [--store STORE_ID] [--recompute true]
+                                                                re-apply the audit trail to the catalogs (UTC days of receipt), then exit
+               axentra-standalone --help                        this text
+
+        Settings (command line, environment with __ for :, or appsettings.json):
+          --urls=http://localhost:8080          where to listen (default http://localhost:8080)
+          --Standalone:DataDir=./data           the data directory: database, buckets, topics, generated credentials
+          --Standalone:Queue:Deliver=false      hold deliveries: webhooks are accepted and queued, nothing is delivered
+          --Intake:Auth:ApiKeys:0=KEY           a webhook sender's key; with any sender credential configured, the
+                                                generated one in <data>/credentials/webhook-api-key is not used
+          --Ops:Auth:ApiKeys:0=KEY              an ops key (else one is generated in <data>/credentials/ops-api-key)
+
+        More: README.md, docs/operations.md.
+
+        """;
+
+    /// <summary>
+    /// The data directory holds every payload the host received (the raw audit trail): created readable by its owner
+    /// only, whatever the umask. An existing directory keeps the mode it has.
+    /// </summary>
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
     /// <summary>The three services on the embedded adapters: the same wiring for the server and the CLI commands.</summary>
     internal static (WebApplicationBuilder Builder, string DataDirectory) CreateBuilder(string[] args, bool provisionCredentials)
     {
@@ -49,7 +96,7 @@ public sealed class Program
         // and ./data, where every webhook writes files, is usually inside it (docs/performance.md).
         var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
         var dataDirectory = Path.GetFullPath(builder.Configuration["Standalone:DataDir"] ?? "./data");
-        Directory.CreateDirectory(dataDirectory);
+        CreatePrivateDirectory(dataDirectory);
         if (provisionCredentials)
         {
             StandaloneCredentials.Provision(builder.Configuration, dataDirectory, Console.Out);

@@ -18,9 +18,14 @@ internal static class StandaloneCredentials
             || webhookSection.GetSection("BearerTokens").GetChildren().Any()
             || webhookSection.GetSection("SigningSecrets").GetChildren().Any()
             || !string.IsNullOrEmpty(webhookSection["Basic:Username"]);
+        var webhookKeyFile = Path.Combine(dataDirectory, "credentials", "webhook-api-key");
         if (!hasWebhookCredential)
         {
-            generated["Intake:Auth:ApiKeys:0"] = ReadOrCreate(Path.Combine(dataDirectory, "credentials", "webhook-api-key"), "webhook", console);
+            generated["Intake:Auth:ApiKeys:0"] = ReadOrCreate(webhookKeyFile, "webhook", console);
+        }
+        else if (File.Exists(webhookKeyFile))
+        {
+            console.WriteLine($"Sender credentials are configured, so the generated webhook key in {webhookKeyFile} is not accepted.");
         }
 
         if (!configuration.GetSection("Ops:Auth:ApiKeys").GetChildren().Any())

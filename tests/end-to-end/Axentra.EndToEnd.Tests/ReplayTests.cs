@@ -86,6 +86,13 @@ public sealed class ReplayTests(PublishedStandalone build)
 
         (exitCode, output) = await host.RunCommandAsync("replay", "--from", "2025-12-31", "--to", "2025-12-01");
         Assert.Equal(64, exitCode);
+
+        // --help prints the commands and settings and exits; it does not start a server (it used to).
+        (exitCode, output) = await host.RunCommandAsync("--help");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("usage: axentra-standalone", output, StringComparison.Ordinal);
+        Assert.Contains("replay --from", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ready on", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -38,8 +38,16 @@ public sealed class CredentialTests : IDisposable
         await WebhookEndpointTests.AssertProblem(await Send(StandaloneApp.Webhook(Body(), key)), HttpStatusCode.Unauthorized);
 
     [Fact]
-    public async Task No_credential_at_all_is_refused() =>
-        await WebhookEndpointTests.AssertProblem(await Send(StandaloneApp.Webhook(Body(), apiKey: null)), HttpStatusCode.Unauthorized);
+    public async Task No_credential_at_all_is_refused_with_a_challenge_naming_the_configured_schemes()
+    {
+        var response = await Send(StandaloneApp.Webhook(Body(), apiKey: null));
+
+        await WebhookEndpointTests.AssertProblem(response, HttpStatusCode.Unauthorized);
+        var challenge = string.Join(", ", response.Headers.WwwAuthenticate.Select(h => h.ToString()));
+        Assert.Contains("ApiKey header=\"x-api-key\"", challenge, StringComparison.Ordinal); // RFC 9110: a 401 says how to authenticate
+        Assert.Contains("Bearer", challenge, StringComparison.Ordinal);
+        Assert.Contains("Basic", challenge, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Authentication_comes_before_any_look_at_the_body()
@@ -228,6 +236,32 @@ public sealed class StartupCredentialTests
         finally
         {
             Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_standalone_host_creates_its_data_directory_readable_by_its_owner_only()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var parent = Directory.CreateTempSubdirectory("axentra-data-mode-").FullName;
+        var dataDirectory = Path.Combine(parent, "data"); // not there yet: the host creates it, as ./data on a first start
+        try
+        {
+            using (var factory = new WebApplicationFactory<Standalone.Program>().WithWebHostBuilder(b => b.UseSetting("Standalone:DataDir", dataDirectory)))
+            using (factory.CreateClient())
+            {
+            }
+
+            // Every payload received is kept in there (the raw audit trail): no one else may list or read it.
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dataDirectory));
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
         }
     }
 }

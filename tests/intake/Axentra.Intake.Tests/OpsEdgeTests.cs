@@ -165,7 +165,9 @@ public sealed class OpsEdgeTests : IDisposable
     {
         foreach (var path in new[] { "/events/abc-1", "/audit/anything", "/catalog/anything", "/admin/dead-letters" })
         {
-            await WebhookEndpointTests.AssertProblem(await Ops(path, key), HttpStatusCode.Unauthorized);
+            var response = await Ops(path, key);
+            await WebhookEndpointTests.AssertProblem(response, HttpStatusCode.Unauthorized);
+            Assert.Equal("ApiKey header=\"x-api-key\"", response.Headers.WwwAuthenticate.ToString());
         }
     }
 

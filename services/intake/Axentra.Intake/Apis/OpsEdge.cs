@@ -63,6 +63,7 @@ public sealed partial class OpsEdge : IMiddleware, IDisposable
         if (credential is null)
         {
             LogAccess("anonymous", context.Request.Method, context.Request.Path, StatusCodes.Status401Unauthorized);
+            context.Response.Headers.WWWAuthenticate = _authenticator.Challenge;
             await WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", "The ops routes need an ops API key.").ConfigureAwait(false);
             return;
         }

@@ -93,6 +93,11 @@ public static class WebhookApi
         var auth = authenticator.Authenticate(request.Headers);
         if (auth.Decision == AuthDecision.Refused)
         {
+            if (authenticator.Challenge.Length > 0)
+            {
+                context.Response.Headers.WWWAuthenticate = authenticator.Challenge;
+            }
+
             return Refuse(metrics, "unauthenticated", StatusCodes.Status401Unauthorized, "Unauthorized",
                 "No valid credential: send an API key, Basic or Bearer credential, or a Standard Webhooks signature.");
         }

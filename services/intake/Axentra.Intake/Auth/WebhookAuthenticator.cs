@@ -37,7 +37,19 @@ public sealed class WebhookAuthenticator
         _basic = new SecretSet(o.Basic.IsConfigured ? [$"{o.Basic.Username}:{o.Basic.Password}"] : []);
         _signature = new StandardWebhookSignature(o.SigningSecrets, o.SignatureTolerance);
         _timeProvider = timeProvider;
+        Challenge = string.Join(", ", new[]
+        {
+            _apiKeys.IsEmpty ? null : $"ApiKey header=\"{_apiKeyHeader}\"",
+            _bearerTokens.IsEmpty ? null : "Bearer realm=\"axentra-intake\"",
+            _basic.IsEmpty ? null : "Basic realm=\"axentra-intake\", charset=\"UTF-8\"",
+        }.OfType<string>());
     }
+
+    /// <summary>
+    /// The <c>WWW-Authenticate</c> value a 401 carries (RFC 9110 §11.6.1): the configured schemes. A Standard
+    /// Webhooks signature has no HTTP scheme; its 401 says so in the ProblemDetails.
+    /// </summary>
+    public string Challenge { get; }
 
     public AuthResult Authenticate(IHeaderDictionary headers)
     {
@@ -90,6 +102,9 @@ public sealed class OpsAuthenticator(IOptions<OpsAuthOptions> options, IOptions<
     private readonly string _header = webhookOptions.Value.ApiKeyHeader;
 
     public bool IsConfigured => !_keys.IsEmpty;
+
+    /// <summary>The <c>WWW-Authenticate</c> value of the ops routes' 401 (RFC 9110 §11.6.1).</summary>
+    public string Challenge => $"ApiKey header=\"{_header}\"";
 
     /// <summary>Which ops key was used (its position), for the access log; null when none matches.</summary>
     public string? Authenticate(IHeaderDictionary headers) =>
