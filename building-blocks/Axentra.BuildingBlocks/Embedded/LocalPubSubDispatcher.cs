@@ -310,15 +310,15 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         var attempt = delivery.Attempts + 1;
         DeliveryOutcome outcome;
         string? error = null;
+        var context = new DeliveryContext(delivery.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture), attempt);
         try
         {
-            var context = new DeliveryContext(delivery.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture), attempt);
             outcome = _telemetry is null
                 ? await handler.HandleAsync(delivery.Body, context, ct).ConfigureAwait(false)
                 : await _telemetry.DeliverAsync(handler, delivery.Body, context, parentFromMessage: true, ct).ConfigureAwait(false);
             if (outcome != DeliveryOutcome.Success)
             {
-                error = outcome == DeliveryOutcome.Drop ? "dropped by the subscriber as poison input" : "the subscriber asked for a retry";
+                error = outcome == DeliveryOutcome.Drop ? "dropped by the subscriber as poison input" : context.RetryReason ?? "the subscriber asked for a retry";
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

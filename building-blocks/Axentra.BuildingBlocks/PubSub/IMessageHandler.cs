@@ -13,7 +13,16 @@ public enum DeliveryOutcome
 }
 
 /// <summary>Facts about a delivery the handler may use (attempt number, for logging and metrics).</summary>
-public sealed record DeliveryContext(string MessageId, int Attempt);
+public sealed record DeliveryContext(string MessageId, int Attempt)
+{
+    /// <summary>
+    /// Why the handler answered <see cref="DeliveryOutcome.Retry"/>, in words for the operator (no payload content):
+    /// the standalone queue keeps it as the delivery's last error, which the dead letter and the event's
+    /// <c>dead_lettered</c> stage show once the retries run out. Dapr's RETRY has no reason; there the handler's log
+    /// line is the record.
+    /// </summary>
+    public string? RetryReason { get; set; }
+}
 
 /// <summary>
 /// A subscriber of one topic. The same handler runs behind a Dapr subscription endpoint (distributed) and behind

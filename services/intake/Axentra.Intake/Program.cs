@@ -19,7 +19,7 @@ public sealed class Program
         builder.Services.AddDaprBuildingBlocks(builder.Configuration);
         builder.AddIntake(requireCredentials: true);
         builder.AddRegistryDeadLetters();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.AddIntakeSecurity());
         builder.Services.AddOpsEdgeProxy(builder.Configuration);
 
         var app = builder.Build();

@@ -4,6 +4,7 @@ using Axentra.BuildingBlocks.Embedded;
 using Axentra.Catalog;
 using Axentra.Contracts;
 using Axentra.Intake;
+using Axentra.Intake.Apis;
 using Axentra.ServiceDefaults;
 
 namespace Axentra.Standalone;
@@ -112,7 +113,7 @@ public sealed class Program
         builder.AddIntake(requireCredentials: false);
         builder.AddAudit();
         builder.AddCatalog(sourceOfTruthRequired: false);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.AddIntakeSecurity());
         return (builder, dataDirectory);
     }
 }

@@ -175,6 +175,17 @@ public sealed class WebhookEndpointTests : IDisposable
         {
             Assert.True(responses.TryGetProperty(status, out _), $"response {status} is documented");
         }
+
+        // How to authenticate: any one of the sender schemes on the webhook route, the ops key on ops routes.
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("x-api-key", schemes.GetProperty("webhookApiKey").GetProperty("name").GetString());
+        Assert.Equal("header", schemes.GetProperty("webhookApiKey").GetProperty("in").GetString());
+        Assert.Equal("bearer", schemes.GetProperty("webhookBearer").GetProperty("scheme").GetString());
+        Assert.Equal("basic", schemes.GetProperty("webhookBasic").GetProperty("scheme").GetString());
+        Assert.Equal(["webhookApiKey", "webhookBearer", "webhookBasic"],
+            post.GetProperty("security").EnumerateArray().Select(r => r.EnumerateObject().Single().Name));
+        var ops = document.GetProperty("paths").GetProperty("/events/{eventId}").GetProperty("get");
+        Assert.Equal("opsApiKey", ops.GetProperty("security").EnumerateArray().Single().EnumerateObject().Single().Name);
     }
 
     internal static async Task<JsonElement> AssertProblem(HttpResponseMessage response, HttpStatusCode status)

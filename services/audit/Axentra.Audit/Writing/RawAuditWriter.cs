@@ -86,6 +86,7 @@ public sealed partial class RawAuditWriter : IMessageHandler
         {
             _metrics.Failed("backend_unavailable");
             LogRetry(plan!.EventId, context.Attempt, ex.Backend, ex);
+            context.RetryReason = $"backend unavailable: {ex.Message}";
             return DeliveryOutcome.Retry;
         }
     }
@@ -142,6 +143,7 @@ public sealed partial class RawAuditWriter : IMessageHandler
             {
                 _metrics.Failed("backend_unavailable");
                 LogRetry(eventId, context.Attempt, ex.Backend, ex);
+                context.RetryReason = $"backend unavailable: {ex.Message}";
                 return DeliveryOutcome.Retry;
             }
         }

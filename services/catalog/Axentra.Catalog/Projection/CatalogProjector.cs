@@ -64,6 +64,7 @@ public sealed partial class CatalogProjector(
         {
             outcome = "retry";
             LogBackendUnavailable(envelope.EventId, context.Attempt, ex.Backend, ex);
+            context.RetryReason = $"backend unavailable: {ex.Message}";
             return DeliveryOutcome.Retry;
         }
         finally

@@ -88,8 +88,22 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         await Eventually.TrueAsync(() => !deadLetters.Recorded.IsEmpty, "the dead letter was recorded");
         var dead = Assert.Single(deadLetters.Recorded);
         Assert.Equal(("catalog", "{\"poison\":false}", 3), (dead.Subscriber, dead.Message, dead.Attempts));
+        Assert.Equal("the subscriber asked for a retry", dead.Reason);
         await Task.Delay(200, Ct);
         Assert.Equal(3, handler.Attempts.Count);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_keeps_the_reason_the_subscriber_gave_for_its_last_retry()
+    {
+        var handler = new ReasonedRetryHandler();
+        var deadLetters = new RecordingDeadLetters();
+        var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 2), deadLetters: deadLetters);
+
+        await queue.PublishAsync("webhook-events", "{}"u8.ToArray(), Ct);
+
+        await Eventually.TrueAsync(() => !deadLetters.Recorded.IsEmpty, "the dead letter was recorded");
+        Assert.Equal("backend unavailable: bucket down (attempt 2)", Assert.Single(deadLetters.Recorded).Reason);
     }
 
     [Fact]
@@ -350,6 +364,20 @@ public sealed class LocalPubSubTests : IAsyncDisposable
             }
 
             return ValueTask.FromResult(outcome);
+        }
+    }
+
+    /// <summary>Always asks for a retry, saying why, as the audit and catalog handlers do for a backend that is down.</summary>
+    private sealed class ReasonedRetryHandler : IMessageHandler
+    {
+        public string Subscriber => "catalog";
+
+        public string Topic => "webhook-events";
+
+        public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            context.RetryReason = $"backend unavailable: bucket down (attempt {context.Attempt})";
+            return ValueTask.FromResult(DeliveryOutcome.Retry);
         }
     }
 
