@@ -14,4 +14,7 @@ public sealed class BackendUnavailableException : Exception
     }
 
     public string Backend { get; }
+
+    /// <summary>What a message handler that asks for redelivery because of this gives as its reason (<see cref="PubSub.DeliveryContext.RetryReason"/>).</summary>
+    public string RetryReason => $"backend unavailable: {Message}";
 }

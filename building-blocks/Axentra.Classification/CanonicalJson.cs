@@ -24,11 +24,7 @@ public static class CanonicalJson
     /// <summary>Lowercase hex SHA-256 of the canonical form: the platform's <c>payload_hash</c>.</summary>
     public static string Sha256Hex(JsonElement value)
     {
-        // The canonical form is only hashed, so each thread reuses one buffer for it: a new one per webhook was
-        // about 7 % of the bytes intake allocates (docs/performance.md, eighth round). Write is synchronous, so
-        // nothing else runs on this thread while the buffer is in use; one grown past the limit is not kept.
-        var buffer = t_hashBuffer ?? new ArrayBufferWriter<byte>(KeptHashBufferBytes);
-        t_hashBuffer = null;
+        var buffer = RentThreadBuffer();
         try
         {
             WriteValue(value, buffer);
@@ -38,11 +34,43 @@ public static class CanonicalJson
         }
         finally
         {
-            if (buffer.Capacity <= KeptHashBufferBytes)
-            {
-                buffer.ResetWrittenCount();
-                t_hashBuffer = buffer;
-            }
+            ReturnThreadBuffer(buffer);
+        }
+    }
+
+    /// <summary>Throws <see cref="NotIJsonException"/> when <paramref name="value"/> has no canonical form; nothing else.</summary>
+    public static void EnsureIJson(JsonElement value)
+    {
+        var buffer = RentThreadBuffer();
+        try
+        {
+            WriteValue(value, buffer);
+        }
+        finally
+        {
+            ReturnThreadBuffer(buffer);
+        }
+    }
+
+    /// <remarks>
+    /// A canonical form that is only hashed or checked needs no buffer of its own, so each thread reuses one: a new
+    /// one per webhook was about 7 % of the bytes intake allocates (docs/performance.md, eighth round). Writing is
+    /// synchronous, so nothing else runs on this thread while the buffer is in use; one grown past the limit is not
+    /// kept.
+    /// </remarks>
+    private static ArrayBufferWriter<byte> RentThreadBuffer()
+    {
+        var buffer = t_hashBuffer ?? new ArrayBufferWriter<byte>(KeptHashBufferBytes);
+        t_hashBuffer = null;
+        return buffer;
+    }
+
+    private static void ReturnThreadBuffer(ArrayBufferWriter<byte> buffer)
+    {
+        if (buffer.Capacity <= KeptHashBufferBytes)
+        {
+            buffer.ResetWrittenCount();
+            t_hashBuffer = buffer;
         }
     }
 
@@ -286,7 +314,7 @@ public static class CanonicalJson
     /// <summary>A member's name as a slice of the buffer its object's names were copied to, and the member's position.</summary>
     private readonly record struct NameSlice(int Index, int Start, int Length);
 
-    /// <summary>Byte order of names copied to one buffer; ties (duplicate names) keep their source order.</summary>
+    /// <summary>Byte order of names copied to one buffer; equal names (refused once sorted) tie on their source order.</summary>
     private readonly struct NameOrder(byte[] text) : IComparer<NameSlice>
     {
         public int Compare(NameSlice x, NameSlice y)

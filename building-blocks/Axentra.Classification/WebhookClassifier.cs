@@ -79,7 +79,7 @@ public static class WebhookClassifier
                 payloadHash = CanonicalJson.Sha256Hex(root);
                 if (envelope)
                 {
-                    _ = CanonicalJson.Sha256Hex(document.RootElement);
+                    CanonicalJson.EnsureIJson(document.RootElement);
                 }
             }
             catch (NotIJsonException ex)

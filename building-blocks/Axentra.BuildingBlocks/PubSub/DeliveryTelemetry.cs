@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Axentra.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -40,7 +41,7 @@ public sealed class DeliveryTelemetry
         _deliveries = meter.CreateCounter<long>("axentra.pubsub.deliveries", description: "Deliveries to subscribers, by subscriber and outcome (success, retry, drop, error)");
         _duration = meter.CreateHistogram<double>("axentra.pubsub.delivery.duration", unit: "ms", description: "Time a subscriber took to handle one delivery");
         _lag = meter.CreateHistogram<double>("axentra.pubsub.delivery.lag", unit: "s",
-            description: "Age of a webhook event when it reaches a subscriber (now minus the envelope's received_at), by subscriber: the queue's age as its consumers see it, in both modes",
+            description: "Age of a webhook event at its first delivery to a subscriber (now minus the envelope's received_at), by subscriber: the queue's age as its consumers see it, in both modes",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
     }
 
@@ -73,7 +74,9 @@ public sealed class DeliveryTelemetry
         }
 
         using var scope = _logger.BeginScope(new EventLogScope(facts.EventId, facts.StoreId, facts.EventType, handler.Subscriber));
-        if (facts.ReceivedAt is { } receivedAt)
+        // The queue's age as its consumers see it: first attempts of webhook events only (a retry's age is its
+        // backoff's; a dead-letter topic's messages are as old as the retry budget).
+        if (facts.ReceivedAt is { } receivedAt && context.Attempt == 1 && handler.Topic == PlatformNames.Topics.WebhookEvents)
         {
             _lag.Record(Math.Max(0, (_timeProvider.GetUtcNow() - receivedAt).TotalSeconds), new KeyValuePair<string, object?>("subscriber", handler.Subscriber));
         }

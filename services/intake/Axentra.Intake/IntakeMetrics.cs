@@ -23,7 +23,7 @@ public sealed class IntakeMetrics
         _received = meter.CreateCounter<long>("axentra.webhooks.received", description: "Webhook requests received");
         _accepted = meter.CreateCounter<long>("axentra.webhooks.accepted", description: "New events registered and published (202)");
         _duplicates = meter.CreateCounter<long>("axentra.webhooks.duplicates", description: "Redeliveries answered with the original event (200)");
-        _rejected = meter.CreateCounter<long>("axentra.webhooks.rejected", description: "Requests refused, by reason");
+        _rejected = meter.CreateCounter<long>("axentra.webhooks.rejected", description: "Requests not accepted, by reason: refusals (401, 4xx) and the 503/500 answers of backends that are down or failing");
         _duration = meter.CreateHistogram<double>("axentra.webhooks.duration", unit: "ms", description: "Time to answer a webhook, by status",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _claims = meter.CreateCounter<long>("axentra.dedupe.claims", description: "Dedupe claim writes, by kind (first, replace) and result (won, conflict)");

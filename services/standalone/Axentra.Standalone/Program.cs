@@ -71,12 +71,19 @@ public sealed class Program
 
     /// <summary>
     /// The data directory holds every payload the host received (the raw audit trail): created readable by its owner
-    /// only, whatever the umask. An existing directory keeps the mode it has.
+    /// only, whatever the umask. An existing directory keeps the mode it has (it may be shared on purpose), with a
+    /// warning when others can enter it.
     /// </summary>
     private static void CreatePrivateDirectory(string path)
     {
         if (Directory.Exists(path))
         {
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
+            {
+                Console.WriteLine($"Warning: the data directory {path} can be entered by other users, and it holds every payload received; "
+                    + $"make it private with: chmod 700 {path}");
+            }
+
             return;
         }
 

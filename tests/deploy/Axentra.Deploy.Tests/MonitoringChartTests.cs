@@ -72,6 +72,17 @@ public sealed class MonitoringChartTests
     }
 
     [Fact]
+    public void The_stall_alert_watches_every_subscriber_of_the_webhook_events_the_code_has()
+    {
+        var rule = Manifests.Render("production-values.yaml").OfKind("PrometheusRule").Single();
+        var stalled = rule["spec"]!["groups"]!.AsArray().SelectMany(g => g!["rules"]!.AsArray())
+            .Where(r => (string?)r!["alert"] == "AxentraDeliveriesStalled").Select(r => (string)r!["labels"]!["subscriber"]!);
+
+        // The chart lists them itself (a template cannot read PlatformNames): this keeps the two lists one.
+        Assert.Equal(Axentra.Contracts.PlatformNames.AppIds.WebhookEventSubscribers.Order(StringComparer.Ordinal), stalled.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void The_validator_checks_prometheus_rules_instead_of_skipping_them()
     {
         var node = DeployTools.RequireNode();

@@ -111,8 +111,10 @@ public sealed class CredentialTests : IDisposable
     public async Task A_stale_or_future_timestamp_is_refused(int offsetSeconds)
     {
         var request = StandaloneApp.SignedWebhook(Body(), StandaloneApp.SigningSecret, "msg_d", DateTimeOffset.UtcNow.AddSeconds(offsetSeconds));
-        var problem = await WebhookEndpointTests.AssertProblem(await Send(request), HttpStatusCode.Unauthorized);
+        var response = await Send(request);
+        var problem = await WebhookEndpointTests.AssertProblem(response, HttpStatusCode.Unauthorized);
         Assert.Contains("tolerance", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.NotEmpty(response.Headers.WwwAuthenticate); // a signature's 401 is a 401 like any other (RFC 9110)
     }
 
     [Fact]

@@ -124,7 +124,7 @@ public sealed class WebhookClassifierTests
             var body = Encoding.UTF8.GetBytes(before).Concat(bad).Concat(Encoding.UTF8.GetBytes(after)).ToArray();
             var (webhook, rejection) = WebhookClassifier.Classify(body, webhookId: null);
             Assert.Null(webhook);
-            Assert.True(rejection!.Code is "invalid_unicode" or "malformed_json", $"{rejection.Code}: {rejection.Detail}");
+            Assert.Equal("invalid_unicode", rejection!.Code); // System.Text.Json parses invalid UTF-8; the canonical form refuses it
         }
     }
 

@@ -137,7 +137,7 @@ public sealed class WebhookEndpointTests : IDisposable
 
         var problem = await AssertProblem(await _client.SendAsync(request, Ct), HttpStatusCode.BadRequest);
 
-        Assert.Contains(problem.GetProperty("code").GetString(), new[] { "invalid_unicode", "malformed_json" });
+        Assert.Equal("invalid_unicode", problem.GetProperty("code").GetString());
         Assert.Equal(0, _app.Publisher.Published);
     }
 

@@ -86,7 +86,7 @@ public sealed partial class RawAuditWriter : IMessageHandler
         {
             _metrics.Failed("backend_unavailable");
             LogRetry(plan!.EventId, context.Attempt, ex.Backend, ex);
-            context.RetryReason = $"backend unavailable: {ex.Message}";
+            context.RetryReason = ex.RetryReason;
             return DeliveryOutcome.Retry;
         }
     }
@@ -143,7 +143,7 @@ public sealed partial class RawAuditWriter : IMessageHandler
             {
                 _metrics.Failed("backend_unavailable");
                 LogRetry(eventId, context.Attempt, ex.Backend, ex);
-                context.RetryReason = $"backend unavailable: {ex.Message}";
+                context.RetryReason = ex.RetryReason;
                 return DeliveryOutcome.Retry;
             }
         }

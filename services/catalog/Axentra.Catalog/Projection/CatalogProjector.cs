@@ -64,7 +64,7 @@ public sealed partial class CatalogProjector(
         {
             outcome = "retry";
             LogBackendUnavailable(envelope.EventId, context.Attempt, ex.Backend, ex);
-            context.RetryReason = $"backend unavailable: {ex.Message}";
+            context.RetryReason = ex.RetryReason;
             return DeliveryOutcome.Retry;
         }
         finally

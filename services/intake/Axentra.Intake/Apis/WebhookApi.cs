@@ -93,11 +93,7 @@ public static class WebhookApi
         var auth = authenticator.Authenticate(request.Headers);
         if (auth.Decision == AuthDecision.Refused)
         {
-            if (authenticator.Challenge.Length > 0)
-            {
-                context.Response.Headers.WWWAuthenticate = authenticator.Challenge;
-            }
-
+            Challenge(context, authenticator);
             return Refuse(metrics, "unauthenticated", StatusCodes.Status401Unauthorized, "Unauthorized",
                 "No valid credential: send an API key, Basic or Bearer credential, or a Standard Webhooks signature.");
         }
@@ -135,6 +131,7 @@ public static class WebhookApi
 
         if (auth.Decision == AuthDecision.NeedsSignature && authenticator.VerifySignature(request.Headers, body) is { } signatureError)
         {
+            Challenge(context, authenticator);
             return Refuse(metrics, "bad_signature", StatusCodes.Status401Unauthorized, "Unauthorized", $"Invalid Standard Webhooks signature: {signatureError}.");
         }
 
@@ -189,6 +186,15 @@ public static class WebhookApi
                     "Another delivery of this event is still being registered; retry after the Retry-After delay.");
             default:
                 throw new UnreachableException();
+        }
+    }
+
+    /// <summary>A 401's <c>WWW-Authenticate</c> (RFC 9110 §11.6.1): the configured schemes, when any has one.</summary>
+    private static void Challenge(HttpContext context, WebhookAuthenticator authenticator)
+    {
+        if (authenticator.Challenge.Length > 0)
+        {
+            context.Response.Headers.WWWAuthenticate = authenticator.Challenge;
         }
     }
 

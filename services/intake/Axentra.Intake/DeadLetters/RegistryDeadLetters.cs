@@ -110,12 +110,18 @@ public sealed partial class RegistryDeadLetters(
 
         // Record first, then the index: a crash in between leaves a record the redelivery indexes (the first-write
         // then finds the record and keeps it as it was).
-        _ = await state.TrySaveJsonAsync(RegistryKeys.DeadLetter(subscriber, id), record, ContractsJsonContext.Default.DeadLetterRecord, null, RegistryKeys.Retention, cancellationToken)
-            .ConfigureAwait(false);
-        var added = false; // by this call, not by a concurrent delivery of the same message: counted once
+        var created = await state.TrySaveJsonAsync(RegistryKeys.DeadLetter(subscriber, id), record, ContractsJsonContext.Default.DeadLetterRecord, null, RegistryKeys.Retention, cancellationToken)
+            .ConfigureAwait(false) == SaveOutcome.Saved;
+        if (created)
+        {
+            // Counted by the delivery that created the record, once, even when deliveries of the message race: the
+            // index below cannot tell them apart (the state store settles an ambiguous first-write by comparing
+            // values, and racing writers of the index write the same list), the record's dead_lettered_at can.
+            metrics.DeadLettered(subscriber, dropped);
+        }
+
         var indexed = await ChangeIndexAsync(subscriber, ids =>
         {
-            added = false;
             if (ids.Contains(id))
             {
                 return IndexChange.None;
@@ -127,7 +133,6 @@ public sealed partial class RegistryDeadLetters(
             }
 
             ids.Add(id);
-            added = true;
             return IndexChange.Changed;
         }, cancellationToken).ConfigureAwait(false);
         if (!indexed)
@@ -135,9 +140,8 @@ public sealed partial class RegistryDeadLetters(
             return DeliveryOutcome.Retry;
         }
 
-        if (added)
+        if (created)
         {
-            metrics.DeadLettered(subscriber, dropped);
             LogKept(subscriber, id, eventId ?? "(none)", reason);
         }
 
