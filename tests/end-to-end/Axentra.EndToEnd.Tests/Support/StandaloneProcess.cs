@@ -44,6 +44,9 @@ public sealed partial class StandaloneProcess : IAsyncDisposable
     /// <summary>What the process printed (last lines), for failure messages.</summary>
     public string RecentOutput => string.Join('\n', _output.TakeLast(60));
 
+    /// <summary>The process's last 200 output lines: its log stream (JSON lines).</summary>
+    public IReadOnlyList<string> OutputLines => [.. _output];
+
     /// <param name="build">The published host.</param>
     /// <param name="settings">Configuration keys in the <c>Section:Key</c> form, passed as environment variables.</param>
     public static async Task<StandaloneProcess> StartAsync(PublishedStandalone build, IReadOnlyDictionary<string, string>? settings = null)
