@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -85,6 +86,35 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         Assert.Equal(1, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", "catalog"), ("reason", "exhausted")));
         Assert.Equal(0, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", "catalog"), ("reason", "dropped")));
         Assert.Equal(0, scrape.Sum("axentra_pubsub_dead_letters_total", ("subscriber", "audit"), ("reason", "exhausted")));
+    }
+
+    [Fact]
+    public async Task A_delivery_continues_the_trace_the_sidecar_sends_in_its_traceparent_header()
+    {
+        // Dapr sends the CloudEvent's trace context as the subscription request's traceparent header: the server span
+        // continues it and the delivery span is its child, so the trace runs from the publisher through the broker.
+        var traceId = ActivityTraceId.CreateRandom();
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == DeliveryTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId)
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var envelope = await AcceptAsync("store-dl-trace");
+
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, Guid.NewGuid().ToString(), envelope, traceparent: $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+
+        var delivery = Assert.Single(spans);
+        Assert.Equal($"deliver {PlatformNames.Topics.DeadLetterOf(PlatformNames.AppIds.Catalog)} to {PlatformNames.AppIds.Intake}", delivery.DisplayName);
+        Assert.Equal(envelope.EventId, delivery.GetTagItem("axentra.event_id"));
     }
 
     [Fact]
@@ -248,7 +278,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     }
 
     /// <summary>What the subscriber's sidecar sends to its dead-letter topic, as intake's sidecar delivers it: the original CloudEvent.</summary>
-    private async Task DeadLetterAsync(string subscriber, string messageId, WebhookEnvelope envelope)
+    private async Task DeadLetterAsync(string subscriber, string messageId, WebhookEnvelope envelope, string? traceparent = null)
     {
         var cloudEvent = new JsonObject
         {
@@ -266,6 +296,11 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         {
             Content = new StringContent(cloudEvent.ToJsonString(), Encoding.UTF8, "application/cloudevents+json"),
         };
+        if (traceparent is not null)
+        {
+            request.Headers.Add("traceparent", traceparent);
+        }
+
         var response = await Client.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("SUCCESS", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
