@@ -186,6 +186,12 @@ public sealed class WebhookEndpointTests : IDisposable
             post.GetProperty("security").EnumerateArray().Select(r => r.EnumerateObject().Single().Name));
         var ops = document.GetProperty("paths").GetProperty("/events/{eventId}").GetProperty("get");
         Assert.Equal("opsApiKey", ops.GetProperty("security").EnumerateArray().Single().EnumerateObject().Single().Name);
+        foreach (var status in new[] { "200", "400", "401", "404", "429" })
+        {
+            Assert.True(ops.GetProperty("responses").TryGetProperty(status, out _), $"GET /events/{{eventId}}: response {status} is documented");
+        }
+
+        Assert.True(document.GetProperty("paths").GetProperty("/catalog/stores/{storeId}/products").GetProperty("get").GetProperty("responses").TryGetProperty("200", out _));
     }
 
     internal static async Task<JsonElement> AssertProblem(HttpResponseMessage response, HttpStatusCode status)

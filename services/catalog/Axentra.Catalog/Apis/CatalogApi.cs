@@ -37,6 +37,7 @@ public static class CatalogApi
         group.MapGet("/stores/{storeId}/products", ListStoreProductsAsync)
             .WithName("ListStoreCatalog")
             .WithSummary("One page of a store's catalog (product ids and object keys, in key order)")
+            .Produces<StoreCatalogPage>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/stores/{storeId}/products/{productId}", GetStoreProductAsync)
             .WithName("GetStoreProduct")

@@ -19,13 +19,20 @@ public static class DeadLettersApi
         var group = endpoints.MapGroup("/admin/dead-letters").WithTags("Admin");
         group.MapGet("/", ListAsync)
             .WithName("ListDeadLetters")
-            .WithSummary("Dead letters with their reason and attempt count, oldest first (?subscriber=, ?limit= up to 500)");
+            .WithSummary("Dead letters with their reason and attempt count, oldest first (?subscriber=, ?limit= up to 500)")
+            .Produces<IReadOnlyList<DeadLetter>>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapPost("/redrive", RedriveAllAsync)
             .WithName("RedriveDeadLetters")
-            .WithSummary("Redrive every dead letter (of one subscriber with ?subscriber=)");
+            .WithSummary("Redrive every dead letter (of one subscriber with ?subscriber=)")
+            .Produces<DeadLetterRedrive>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapPost("/{subscriber}/{messageId}/redrive", RedriveOneAsync)
             .WithName("RedriveDeadLetter")
-            .WithSummary("Redrive one dead letter");
+            .WithSummary("Redrive one dead letter")
+            .Produces<DeadLetterRedrive>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -67,10 +67,16 @@ public static class EventsApi
         var group = endpoints.MapGroup("/events").WithTags("Events");
         group.MapGet("/{eventId}", GetAsync)
             .WithName("GetEvent")
-            .WithSummary("An event's registry record and stages (received, audited, catalogued, dead-lettered)");
+            .WithSummary("An event's registry record and stages (received, audited, catalogued, dead-lettered)")
+            .Produces<EventDetails>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", FindByPayloadHashAsync)
             .WithName("FindEventByPayloadHash")
-            .WithSummary("The latest event registered with a payload hash");
+            .WithSummary("The latest event registered with a payload hash")
+            .Produces<EventDetails>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -53,11 +53,20 @@ public static class OpenApiSecurity
 
             foreach (var (path, item) in document.Paths)
             {
+                var ops = OpsEdge.IsOpsPath(path);
                 var schemes = path.StartsWith(WebhookApi.Route, StringComparison.Ordinal) ? [WebhookApiKey, WebhookBearer, WebhookBasic]
-                    : OpsEdge.IsOpsPath(path) ? new[] { OpsApiKey }
+                    : ops ? new[] { OpsApiKey }
                     : [];
                 foreach (var operation in (item.Operations ?? []).Values)
                 {
+                    if (ops)
+                    {
+                        // The edge answers these before any ops endpoint runs (OpsEdge): every ops route can give them.
+                        operation.Responses ??= [];
+                        operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No ops key, or not a valid one (ProblemDetails)." });
+                        operation.Responses.TryAdd("429", new OpenApiResponse { Description = "The ops key is over its rate limit; retry after Retry-After (ProblemDetails)." });
+                    }
+
                     operation.Security ??= [];
                     foreach (var scheme in schemes)
                     {
