@@ -120,8 +120,10 @@ public sealed partial class RegistryDeadLetters(
             metrics.DeadLettered(subscriber, dropped);
         }
 
+        var added = false;
         var indexed = await ChangeIndexAsync(subscriber, ids =>
         {
+            added = false;
             if (ids.Contains(id))
             {
                 return IndexChange.None;
@@ -133,6 +135,7 @@ public sealed partial class RegistryDeadLetters(
             }
 
             ids.Add(id);
+            added = true;
             return IndexChange.Changed;
         }, cancellationToken).ConfigureAwait(false);
         if (!indexed)
@@ -140,7 +143,9 @@ public sealed partial class RegistryDeadLetters(
             return DeliveryOutcome.Retry;
         }
 
-        if (created)
+        // Logged by the delivery that created the record or put it in the index (a redelivery after a crash between
+        // the two); racing deliveries may both log it, the counter above counts it once.
+        if (created || added)
         {
             LogKept(subscriber, id, eventId ?? "(none)", reason);
         }
