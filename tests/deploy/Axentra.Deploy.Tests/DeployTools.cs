@@ -17,53 +17,46 @@ internal static class DeployTools
     public static string NodeModules => Path.Combine(ToolsDir, "node", "node_modules");
 
     /// <summary>The helm binary, or a skip explaining how to install it.</summary>
-    public static string RequireHelm()
-    {
-        var helm = Path.Combine(ToolsDir, "bin", "helm");
-        if (!File.Exists(helm))
-        {
-            Assert.Skip($"helm not found at {helm}: run scripts/install-deploy-tools.sh (or set AXENTRA_TOOLS_DIR).");
-        }
-
-        if (HelmProblem.Value is { } problem)
-        {
-            Assert.Skip($"helm at {helm} does not run ({problem}): run scripts/install-deploy-tools.sh again.");
-        }
-
-        return helm;
-    }
-
-    /// <summary>Why the installed helm cannot run here, once per test run; null when <c>helm version</c> answers.</summary>
-    private static readonly Lazy<string?> HelmProblem = new(() =>
-    {
-        var (exitCode, output, error) = Probe(Path.Combine(ToolsDir, "bin", "helm"), ["version", "--short"]);
-        return error is null && exitCode == 0 ? null : error ?? $"exit code {exitCode}: {output.Trim()}";
-    });
+    public static string RequireHelm() => RequireInstalled(Helm, "(or set AXENTRA_TOOLS_DIR)", "run scripts/install-deploy-tools.sh again");
 
     /// <summary>The promtool binary (Prometheus' rule checker and unit tester), or a skip explaining how to install it.</summary>
-    public static string RequirePromtool()
+    public static string RequirePromtool() => RequireInstalled(
+        Promtool,
+        "(it extracts promtool from the distribution's prometheus package with apt-get download; or set AXENTRA_TOOLS_DIR)",
+        "delete it and run scripts/install-deploy-tools.sh again");
+
+    private static readonly InstalledTool Helm = new("helm", ["version", "--short"]);
+    private static readonly InstalledTool Promtool = new("promtool", ["--version"]);
+
+    /// <summary>A tool the install script puts in <c>.tools/bin</c>, and the command that shows it runs here.</summary>
+    private sealed class InstalledTool(string name, string[] versionArguments)
     {
-        var promtool = Path.Combine(ToolsDir, "bin", "promtool");
-        if (!File.Exists(promtool))
-        {
-            Assert.Skip($"promtool not found at {promtool}: run scripts/install-deploy-tools.sh (it extracts promtool from the "
-                + "distribution's prometheus package with apt-get download; or set AXENTRA_TOOLS_DIR).");
-        }
+        public string Name => name;
 
-        if (PromtoolProblem.Value is { } problem)
-        {
-            Assert.Skip($"promtool at {promtool} does not run ({problem}): delete it and run scripts/install-deploy-tools.sh again.");
-        }
+        public string Path => System.IO.Path.Combine(ToolsDir, "bin", name);
 
-        return promtool;
+        /// <summary>Why the installed tool cannot run here, once per test run; null when its version command answers.</summary>
+        public Lazy<string?> Problem { get; } = new(() =>
+        {
+            var (exitCode, output, error) = Probe(System.IO.Path.Combine(ToolsDir, "bin", name), versionArguments);
+            return error is null && exitCode == 0 ? null : error ?? $"exit code {exitCode}: {output.Trim()}";
+        });
     }
 
-    /// <summary>Why the installed promtool cannot run here, once per test run; null when <c>promtool --version</c> answers.</summary>
-    private static readonly Lazy<string?> PromtoolProblem = new(() =>
+    private static string RequireInstalled(InstalledTool tool, string installHint, string repairHint)
     {
-        var (exitCode, output, error) = Probe(Path.Combine(ToolsDir, "bin", "promtool"), ["--version"]);
-        return error is null && exitCode == 0 ? null : error ?? $"exit code {exitCode}: {output.Trim()}";
-    });
+        if (!File.Exists(tool.Path))
+        {
+            Assert.Skip($"{tool.Name} not found at {tool.Path}: run scripts/install-deploy-tools.sh {installHint}.");
+        }
+
+        if (tool.Problem.Value is { } problem)
+        {
+            Assert.Skip($"{tool.Name} at {tool.Path} does not run ({problem}): {repairHint}.");
+        }
+
+        return tool.Path;
+    }
 
     /// <summary>Why the node on PATH cannot be used (it does not run, or is older than 20), once per test run.</summary>
     private static readonly Lazy<string?> NodeProblem = new(() =>
