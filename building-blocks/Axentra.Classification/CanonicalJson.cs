@@ -187,6 +187,7 @@ public static class CanonicalJson
         var members = ArrayPool<JsonProperty>.Shared.Rent(count);
         var names = ArrayPool<NameSlice>.Shared.Rent(count);
         var text = ArrayPool<byte>.Shared.Rent(count * 16);
+        string[]? decoded = null; // the names, decoded, when one is not plain: sorted beside the members, written from
         try
         {
             var n = 0;
@@ -234,26 +235,19 @@ public static class CanonicalJson
             }
             else
             {
-                var decoded = ArrayPool<string>.Shared.Rent(n);
-                try
+                decoded = ArrayPool<string>.Shared.Rent(n);
+                for (var i = 0; i < n; i++)
                 {
-                    for (var i = 0; i < n; i++)
-                    {
-                        decoded[i] = NameOf(members[i]);
-                    }
-
-                    decoded.AsSpan(0, n).Sort(members.AsSpan(0, n), StringComparer.Ordinal);
-                    for (var i = 1; i < n; i++)
-                    {
-                        if (string.Equals(decoded[i], decoded[i - 1], StringComparison.Ordinal))
-                        {
-                            throw DuplicateMember(decoded[i]);
-                        }
-                    }
+                    decoded[i] = NameOf(members[i]);
                 }
-                finally
+
+                decoded.AsSpan(0, n).Sort(members.AsSpan(0, n), StringComparer.Ordinal);
+                for (var i = 1; i < n; i++)
                 {
-                    ArrayPool<string>.Shared.Return(decoded, clearArray: true);
+                    if (string.Equals(decoded[i], decoded[i - 1], StringComparison.Ordinal))
+                    {
+                        throw DuplicateMember(decoded[i]);
+                    }
                 }
             }
 
@@ -292,7 +286,7 @@ public static class CanonicalJson
                     }
                     else
                     {
-                        WriteString(NameOf(member), output);
+                        WriteString(decoded![i], output);
                     }
 
                     WriteByte(output, (byte)':');
@@ -308,6 +302,10 @@ public static class CanonicalJson
             ArrayPool<JsonProperty>.Shared.Return(members, clearArray: true);
             ArrayPool<NameSlice>.Shared.Return(names);
             ArrayPool<byte>.Shared.Return(text);
+            if (decoded is not null)
+            {
+                ArrayPool<string>.Shared.Return(decoded, clearArray: true);
+            }
         }
     }
 
