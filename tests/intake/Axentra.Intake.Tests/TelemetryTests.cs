@@ -187,6 +187,22 @@ public sealed class TelemetryTests : IDisposable
         Assert.Null(scrape.Sum("axentra_webhooks_accepted_total"));
     }
 
+    [Fact]
+    public async Task The_log_line_of_a_503_for_a_backend_that_is_down_names_the_webhooks_store()
+    {
+        var lines = new RecordingLoggerProvider();
+        using var app = _app.WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton<ILoggerProvider>(lines)));
+        using var client = app.CreateClient();
+        _app.Publisher.FailNext(int.MaxValue);
+
+        using var response = await client.SendAsync(StandaloneApp.Webhook("""{"store_id":"s-down-log","event_type":"new_store"}"""), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var line = Assert.Single(lines.Lines, l => l.Category.EndsWith(".BackendUnavailableExceptionHandler", StringComparison.Ordinal));
+        Assert.Equal("s-down-log", line.Scope.GetValueOrDefault("store_id")); // logged after the request's own scope ended
+        Assert.Equal("store_create", line.Scope.GetValueOrDefault("event_type"));
+    }
+
     private const string WebhookApiRoute = "/webhooks/supabase";
 
     private static Task Eventually(Func<bool> condition, TimeSpan timeout) => Eventually(() => Task.FromResult(condition()), timeout, () => "");

@@ -146,7 +146,6 @@ public static class WebhookApi
         // identity is fixed). Ids only: never the body.
         var logger = loggers.CreateLogger(LogCategory);
         var ids = new EventLogScope(null, webhook!.StoreId, webhook.EventType);
-        EventLogScope.Attach(context, ids); // for the exception handlers, which log after this scope has ended
         using var classifiedScope = logger.BeginScope(ids);
         Activity.Current?.SetTag("axentra.store_id", webhook.StoreId);
         Activity.Current?.SetTag("axentra.event_type", webhook.EventType);
@@ -163,6 +162,13 @@ public static class WebhookApi
             context.Response.Headers.RetryAfter = "5";
             return Refuse(metrics, "timeout", StatusCodes.Status503ServiceUnavailable, "Backends too slow",
                 "The event could not be made durable within the time budget; nothing was acknowledged. Retry later.");
+        }
+        catch (BackendUnavailableException)
+        {
+            // Kept with the request for the exception handler, which logs the 503 after this scope has ended; only
+            // here, so a webhook that succeeds pays nothing for it.
+            EventLogScope.Attach(context, ids);
+            throw;
         }
 
         var identity = outcome switch
