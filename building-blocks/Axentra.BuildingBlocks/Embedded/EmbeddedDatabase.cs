@@ -47,7 +47,8 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
     /// <param name="synchronousFull">fsync every commit (survives power loss), not only checkpoints (survives kill -9).</param>
     /// <param name="logger">Where commit failures go.</param>
     /// <param name="walRestartPages">WAL length (pages) from which it is started over; tests use a short one.</param>
-    internal EmbeddedDatabase(string path, bool synchronousFull, ILogger<EmbeddedDatabase> logger, int walRestartPages)
+    /// <param name="queueSegmentBytes">Size from which the queue's body segment gets a new one after it; tests use a small one.</param>
+    internal EmbeddedDatabase(string path, bool synchronousFull, ILogger<EmbeddedDatabase> logger, int walRestartPages, long queueSegmentBytes = QueueBodyLog.DefaultSegmentBytes)
     {
         _logger = logger;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -80,10 +81,18 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         }
 
         Execute(_writer, EmbeddedSchema.Sql);
+        if (EmbeddedSchema.MigrateQueue(_writer))
+        {
+            logger.LogInformation("Embedded database {Path}: queue messages keep their bodies in {Segments} from now on", path, Path.GetFileName(path) + "-queue");
+        }
 
-        _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger);
+        QueueBodies = new QueueBodyLog(path + "-queue", synchronousFull, queueSegmentBytes);
+        _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger, QueueBodies.Flush);
         _writerLoop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
+
+    /// <summary>The local queue's message bodies, committed with the writes that append them (<see cref="QueueBodyLog"/>).</summary>
+    internal QueueBodyLog QueueBodies { get; }
 
     /// <summary>
     /// A command for <paramref name="sql"/> on <paramref name="connection"/>, prepared on first use and reused by every
@@ -230,12 +239,15 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
                 if (undone is not null)
                 {
                     transaction.Rollback();
+                    QueueBodies.AfterRollback();
                     batch.Remove(undone);
                     undone.Complete(); // with its own exception
                     continue;
                 }
 
+                QueueBodies.BeforeCommit();
                 transaction.Commit();
+                QueueBodies.AfterCommit();
                 foreach (var op in batch)
                 {
                     op.Complete();
@@ -247,6 +259,7 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                QueueBodies.AfterRollback();
                 _logger.LogError(ex, "Embedded database commit of {Count} writes failed", batch.Count);
                 var failure = new BackendUnavailableException("embedded-database", "commit failed", ex);
                 foreach (var op in batch)
@@ -302,6 +315,7 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         _writes.Writer.TryComplete();
         await _writerLoop.ConfigureAwait(false);
         await _checkpointer.DisposeAsync().ConfigureAwait(false);
+        QueueBodies.Dispose();
         foreach (var command in _prepared.Values)
         {
             await command.DisposeAsync().ConfigureAwait(false);

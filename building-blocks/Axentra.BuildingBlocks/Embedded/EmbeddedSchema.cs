@@ -34,11 +34,15 @@ internal static class EmbeddedSchema
         CREATE INDEX IF NOT EXISTS state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
 
         -- The queue is a log: one row per message, appended by the publish (in the publisher's own commit).
+        -- body_segment and body_offset say where the body is in the body segments (QueueBodyLog), when body is
+        -- empty; a dead letter's body, and a message's from before the segments, are in body itself.
         CREATE TABLE IF NOT EXISTS queue_messages (
             id           INTEGER PRIMARY KEY AUTOINCREMENT,
             topic        TEXT NOT NULL,
             body         BLOB NOT NULL,
-            published_at INTEGER NOT NULL
+            published_at INTEGER NOT NULL,
+            body_segment INTEGER NULL,
+            body_offset  INTEGER NULL
         );
         -- A subscriber reads its topic's messages in id order: (topic, rowid).
         CREATE INDEX IF NOT EXISTS queue_messages_topic ON queue_messages (topic);
@@ -69,6 +73,24 @@ internal static class EmbeddedSchema
         -- scans every row, so each deletion's cost grew with the backlog (docs/performance.md).
         CREATE INDEX IF NOT EXISTS queue_deliveries_message ON queue_deliveries (message_id);
         """;
+
+    /// <summary>
+    /// Gives a <c>queue_messages</c> table of an earlier version the body segment columns; true when it changed it.
+    /// Run it after <see cref="Sql"/>. Its rows keep their bodies, and are read as they are.
+    /// </summary>
+    public static bool MigrateQueue(Microsoft.Data.Sqlite.SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('queue_messages') WHERE name = 'body_segment'";
+        if ((long)command.ExecuteScalar()! > 0)
+        {
+            return false;
+        }
+
+        command.CommandText = "ALTER TABLE queue_messages ADD COLUMN body_segment INTEGER NULL; ALTER TABLE queue_messages ADD COLUMN body_offset INTEGER NULL;";
+        command.ExecuteNonQuery();
+        return true;
+    }
 
     /// <summary>Any earlier <c>state</c> table (WITHOUT ROWID, or keyed by <c>key</c> alone) into the current one.</summary>
     private const string StateToClustered = """

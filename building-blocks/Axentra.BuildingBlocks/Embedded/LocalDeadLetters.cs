@@ -34,7 +34,7 @@ public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubS
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT d.subscriber, d.message_id, m.topic, m.body, d.attempts, d.last_error, m.published_at
+            SELECT d.subscriber, d.message_id, m.topic, m.body, m.body_segment, m.body_offset, d.attempts, d.last_error, m.published_at
             FROM queue_deliveries d JOIN queue_messages m ON m.id = d.message_id
             WHERE d.state = 2 AND ($subscriber IS NULL OR d.subscriber = $subscriber)
             ORDER BY d.message_id LIMIT $limit
@@ -45,10 +45,10 @@ public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubS
         var list = new List<DeadLetter>();
         while (reader.Read())
         {
-            var envelope = WebhookEnvelope.TryParse((byte[])reader.GetValue(3));
+            var envelope = pubSub.BodyOf(reader, 3) is { } body ? WebhookEnvelope.TryParse(body) : null;
             list.Add(new DeadLetter(
                 reader.GetString(0), reader.GetInt64(1).ToString(CultureInfo.InvariantCulture), reader.GetString(2), envelope?.EventId, envelope?.EventType,
-                envelope?.StoreId, reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+                envelope?.StoreId, reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetString(7), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
                 DeadLetteredAt: null));
         }
 

@@ -5,9 +5,10 @@ namespace Axentra.BuildingBlocks.Embedded;
 
 /// <summary>
 /// The standalone host's pub/sub: a durable queue in the embedded database. Publishing appends the message to the
-/// queue's log in the publisher's commit; each subscriber reads its topic past its own cursor
-/// (<see cref="LocalPubSubDispatcher"/>). So a message acknowledged to the publisher survives a killed process and
-/// is delivered to every subscriber of its topic at least once.
+/// queue's log in the publisher's commit (its row in the database, its body to the body segments beside it,
+/// <see cref="QueueBodyLog"/>); each subscriber reads its topic past its own cursor (<see cref="LocalPubSubDispatcher"/>).
+/// So a message acknowledged to the publisher survives a killed process and is delivered to every subscriber of its
+/// topic at least once.
 /// </summary>
 public sealed class LocalPubSub : IMessagePublisher
 {
@@ -65,7 +66,7 @@ public sealed class LocalPubSub : IMessagePublisher
     internal string[]? SubscribersOf(string topic) =>
         SubscribersByTopic.TryGetValue(topic, out var subscribers) && subscribers.Length > 0 ? subscribers : null;
 
-    /// <summary>Appends a message to the log, inside a write the caller runs.</summary>
+    /// <summary>Appends a message to the log, inside a write the caller runs: its row, and its body to the body segments.</summary>
     internal void Insert(SqliteConnection connection, string topic, byte[] body, long now)
     {
         // Until a publish has committed, this process's subscribers may have no cursor yet: one created after this
@@ -75,10 +76,12 @@ public sealed class LocalPubSub : IMessagePublisher
             EnsureCursors(connection);
         }
 
+        var (segment, offset) = _database.QueueBodies.Append(body);
         var insert = _database.Prepared(connection, LocalQueueStatements.InsertMessage);
         insert.Parameters.AddWithValue("$topic", topic);
-        insert.Parameters.AddWithValue("$body", body);
         insert.Parameters.AddWithValue("$now", now);
+        insert.Parameters.AddWithValue("$segment", segment);
+        insert.Parameters.AddWithValue("$offset", offset);
         insert.ExecuteNonQuery();
     }
 
@@ -98,6 +101,14 @@ public sealed class LocalPubSub : IMessagePublisher
             }
         }
     }
+
+    /// <summary>
+    /// A message's body from a row's <c>body</c>, <c>body_segment</c> and <c>body_offset</c> columns (at
+    /// <paramref name="column"/> and the two after it): in the row itself (a dead letter, or a message from before
+    /// the body segments), else in its segment. Null when the segment has lost it (<see cref="QueueBodyLog.Read"/>).
+    /// </summary>
+    internal byte[]? BodyOf(SqliteDataReader reader, int column) =>
+        reader.IsDBNull(column + 1) ? (byte[])reader.GetValue(column) : _database.QueueBodies.Read(reader.GetInt64(column + 1), reader.GetInt64(column + 2));
 
     /// <summary>Wakes the subscribers' dispatchers once the write holding the message has committed.</summary>
     internal void NotifyPublished(string[] subscribers)

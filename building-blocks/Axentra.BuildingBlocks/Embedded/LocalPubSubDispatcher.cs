@@ -96,6 +96,13 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                     await DeliverAsync(handler, cursor, round, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
+
+                if (_database.QueueBodies.HasReleasable)
+                {
+                    // Idle, with an older body segment still on disk: rounds release them as they go, but one that
+                    // was still open elsewhere at the last round's attempt waits for the next.
+                    await ReleaseSegmentsAsync(stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -147,7 +154,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
             {
                 while (reader.Read())
                 {
-                    list.Add(new PendingDelivery(reader.GetInt64(0), reader.GetInt32(1), (byte[])reader.GetValue(2), New: false));
+                    list.Add(new PendingDelivery(reader.GetInt64(0), reader.GetInt32(1), _queue.BodyOf(reader, 2), New: false));
                 }
             }
 
@@ -160,7 +167,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 using var reader = next.ExecuteReader();
                 while (reader.Read())
                 {
-                    list.Add(new PendingDelivery(reader.GetInt64(0), 0, (byte[])reader.GetValue(1), New: true));
+                    list.Add(new PendingDelivery(reader.GetInt64(0), 0, _queue.BodyOf(reader, 1), New: true));
                 }
             }
 
@@ -194,7 +201,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         long? through = round[^1].New ? round[^1].MessageId : null;
         var settlement = _settlements[cursor.Topic];
         var now = _timeProvider.GetUtcNow();
-        var settled = await _database.WriteAsync(connection =>
+        var (settled, oldestSegment) = await _database.WriteAsync(connection =>
         {
             if (through is { } position)
             {
@@ -221,6 +228,14 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 }
                 else
                 {
+                    if (result.DeadLettered && round[i].Body is { } body)
+                    {
+                        var keep = _database.Prepared(connection, LocalQueueStatements.KeepBody);
+                        keep.Parameters.AddWithValue("$body", body);
+                        keep.Parameters.AddWithValue("$id", result.MessageId);
+                        keep.ExecuteNonQuery();
+                    }
+
                     command = _database.Prepared(connection, LocalQueueStatements.RecordFailure);
                     command.Parameters.AddWithValue("$attempts", result.Attempts);
                     command.Parameters.AddWithValue("$next", (now + result.RetryAfter).ToUnixTimeMilliseconds());
@@ -244,8 +259,13 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 delete.ExecuteNonQuery();
             }
 
-            return settled;
+            return (settled, OldestSegment(connection));
         }, stoppingToken).ConfigureAwait(false);
+
+        if (oldestSegment is { } oldest)
+        {
+            _database.QueueBodies.ReleaseBefore(oldest);
+        }
 
         if (through is { } committed)
         {
@@ -264,7 +284,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
             if (result.DeadLettered)
             {
                 _metrics?.DeadLettered(handler.Subscriber, dropped: result.Outcome == DeliveryOutcome.Drop);
-                var facts = MessageFacts.Peek(delivery.Body);
+                var facts = delivery.Body is { } deadBody ? MessageFacts.Peek(deadBody) : default;
                 using (_logger.BeginScope(new EventLogScope(facts.EventId, facts.StoreId, facts.EventType, handler.Subscriber)))
                 {
                     LogDeadLettered(handler.Subscriber, result.MessageId, result.Attempts, result.Error);
@@ -272,12 +292,40 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
 
                 // A handler that answers DROP has recorded its own, more precise reason (IMessageHandler's
                 // contract); only a spent retry budget is recorded here.
-                if (_deadLetters is not null && result.Outcome != DeliveryOutcome.Drop)
+                if (_deadLetters is not null && result.Outcome != DeliveryOutcome.Drop && delivery.Body is not null)
                 {
                     await _deadLetters.RecordAsync(handler.Subscriber, delivery.Body, result.Error ?? "dead-lettered", result.Attempts, stoppingToken).ConfigureAwait(false);
                 }
             }
         }
+    }
+
+    private async Task ReleaseSegmentsAsync(CancellationToken stoppingToken)
+    {
+        if (await _database.WriteAsync(OldestSegment, stoppingToken).ConfigureAwait(false) is { } oldest)
+        {
+            _database.QueueBodies.ReleaseBefore(oldest);
+        }
+    }
+
+    /// <summary>Why a message whose body segment lost it is dead-lettered without a delivery.</summary>
+    private const string LostBody = "the message's body is missing or damaged in its body segment (a power loss before it reached the disk?)";
+
+    /// <summary>
+    /// The oldest body segment still needed, read inside a write (so no row committed later refers to an older one),
+    /// when an older segment than the one written to may still be kept; else null.
+    /// </summary>
+    private long? OldestSegment(SqliteConnection connection)
+    {
+        var bodies = _database.QueueBodies;
+        if (!bodies.HasReleasable)
+        {
+            return null;
+        }
+
+        var current = bodies.CurrentSegment;
+        var oldest = _database.Prepared(connection, LocalQueueStatements.OldestSegment).ExecuteScalar();
+        return oldest is long segment ? Math.Min(segment, current) : current;
     }
 
     /// <summary>
@@ -308,6 +356,11 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     private async Task<DeliveryResult> DeliverOneAsync(IMessageHandler handler, PendingDelivery delivery, CancellationToken ct)
     {
         var attempt = delivery.Attempts + 1;
+        if (delivery.Body is null)
+        {
+            return new DeliveryResult(delivery.MessageId, DeliveryOutcome.Drop, attempt, TimeSpan.Zero, LostBody, true);
+        }
+
         DeliveryOutcome outcome;
         string? error = null;
         var context = new DeliveryContext(delivery.MessageId.ToString(System.Globalization.CultureInfo.InvariantCulture), attempt);
@@ -350,8 +403,11 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} dead-lettered for {Subscriber} after {Attempts} attempts: {Reason}")]
     private partial void LogDeadLettered(string subscriber, long messageId, int attempts, string? reason);
 
-    /// <summary>A message of a round; <c>New</c>: past the cursor, not a due retry of a failed delivery.</summary>
-    private sealed record PendingDelivery(long MessageId, int Attempts, byte[] Body, bool New);
+    /// <summary>
+    /// A message of a round; <c>New</c>: past the cursor, not a due retry of a failed delivery. <c>Body</c> is null
+    /// when its body segment has lost it (<see cref="QueueBodyLog.Read"/>).
+    /// </summary>
+    private sealed record PendingDelivery(long MessageId, int Attempts, byte[]? Body, bool New);
 
     private sealed record DeliveryResult(long MessageId, DeliveryOutcome Outcome, int Attempts, TimeSpan RetryAfter, string? Error, bool DeadLettered);
 

@@ -13,7 +13,10 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// </remarks>
 internal static class LocalQueueStatements
 {
-    public const string InsertMessage = "INSERT INTO queue_messages (topic, body, published_at) VALUES ($topic, $body, $now)";
+    /// <summary>A message whose body is in the body segments (<see cref="QueueBodyLog"/>): its row keeps where.</summary>
+    public const string InsertMessage = """
+        INSERT INTO queue_messages (topic, body, published_at, body_segment, body_offset) VALUES ($topic, X'', $now, $segment, $offset)
+        """;
 
     /// <summary>
     /// A subscriber seen for the first time starts at the end of the log, like a new subscription on a broker: it is
@@ -30,11 +33,11 @@ internal static class LocalQueueStatements
     public const string ReadCursors = "SELECT subscriber, position FROM queue_cursors WHERE topic = $topic";
 
     /// <summary>A subscriber's next messages: its topic's, past its cursor, oldest first.</summary>
-    public const string FetchNew = "SELECT id, body FROM queue_messages WHERE topic = $topic AND id > $after ORDER BY id LIMIT $limit";
+    public const string FetchNew = "SELECT id, body, body_segment, body_offset FROM queue_messages WHERE topic = $topic AND id > $after ORDER BY id LIMIT $limit";
 
     /// <summary>A subscriber's failed deliveries that are due again, oldest message first.</summary>
     public const string FetchDue = """
-        SELECT d.message_id, d.attempts, m.body FROM queue_deliveries d
+        SELECT d.message_id, d.attempts, m.body, m.body_segment, m.body_offset FROM queue_deliveries d
         JOIN queue_messages m ON m.id = d.message_id
         WHERE d.subscriber = $subscriber AND d.state = 0 AND d.next_attempt_at <= $now
         ORDER BY d.message_id LIMIT $limit
@@ -72,6 +75,20 @@ internal static class LocalQueueStatements
         SET state = excluded.state, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error
         """;
 
+    /// <summary>
+    /// A dead letter's body, copied into its row: it may be kept for long, and would otherwise hold its body segment
+    /// (<see cref="QueueBodyLog"/>) for as long.
+    /// </summary>
+    public const string KeepBody = "UPDATE queue_messages SET body = $body, body_segment = NULL, body_offset = NULL WHERE id = $id AND body_segment IS NOT NULL";
+
+    /// <summary>
+    /// The oldest body segment a message still refers to (rows are appended in id order, segments too). Not on the
+    /// delivery path: it runs only while an older segment than the one written to is kept
+    /// (<see cref="QueueBodyLog.HasReleasable"/>), and it reads rows in id order from the oldest, stopping at the first
+    /// that refers to a segment; the rows it passes are dead letters, whose bodies are in their rows.
+    /// </summary>
+    public const string OldestSegment = "SELECT body_segment FROM queue_messages WHERE body_segment IS NOT NULL ORDER BY id LIMIT 1";
+
     public static IReadOnlyList<string> DeliveryPath { get; } =
-        [InsertMessage, EnsureCursor, ReadCursor, ReadCursors, FetchNew, FetchDue, NextDue, MoveCursor, DeleteSettled, Acknowledge, RecordFailure];
+        [InsertMessage, EnsureCursor, ReadCursor, ReadCursors, FetchNew, FetchDue, NextDue, MoveCursor, DeleteSettled, Acknowledge, RecordFailure, KeepBody];
 }

@@ -52,13 +52,19 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     private readonly SemaphoreSlim _commits = new(0, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private readonly Action _beforePass;
     private int _caughtUp;
 
     /// <param name="connectionString">The database's.</param>
     /// <param name="restartPages">WAL length (pages) from which it is started over: <see cref="RestartPages"/> but in tests.</param>
     /// <param name="logger">Where failed checkpoints go.</param>
-    public WalCheckpointer(string connectionString, int restartPages, ILogger logger)
+    /// <param name="beforePass">
+    /// Runs before each pass: the queue's body segments are fsynced there (<see cref="QueueBodyLog.Flush"/>), so no
+    /// row a pass makes durable in the database file refers to a body the disk has not got.
+    /// </param>
+    public WalCheckpointer(string connectionString, int restartPages, ILogger logger, Action beforePass)
     {
+        _beforePass = beforePass;
         _logger = logger;
         _restartPages = restartPages;
         _connection = new SqliteConnection(connectionString);
@@ -106,6 +112,7 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                 long walFrames;
                 try
                 {
+                    _beforePass();
                     using (var result = checkpoint.ExecuteReader())
                     {
                         // (busy, frames in the WAL, frames copied). Once the WAL is long enough to start over and a
@@ -130,12 +137,12 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                         _stopping.Token.WaitHandle.WaitOne(PassInterval);
                     }
                 }
-                catch (SqliteException ex) when (!failing)
+                catch (Exception ex) when (ex is SqliteException or IOException && !failing)
                 {
                     failing = true; // logged once per run of failures; the writer's backstop keeps the WAL bounded
-                    _logger.LogWarning(ex, "Background WAL checkpoint failed; the writer will checkpoint by itself");
+                    _logger.LogWarning(ex, "Background WAL checkpoint (or the fsync of the queue's body segments before it) failed; the writer will checkpoint by itself");
                 }
-                catch (SqliteException)
+                catch (Exception ex) when (ex is SqliteException or IOException)
                 {
                 }
             }

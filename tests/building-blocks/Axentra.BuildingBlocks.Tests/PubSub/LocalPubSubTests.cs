@@ -292,6 +292,100 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         Assert.Equal(5, audit.Attempts.Count + catalog.Attempts.Count);
     }
 
+    [Fact]
+    public async Task Bodies_are_kept_in_segments_beside_the_database_until_no_message_needs_them()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var catalog = new RecordingHandler("catalog", "webhook-events", attempt => attempt == 1 ? DeliveryOutcome.Retry : DeliveryOutcome.Success);
+        var (queue, _) = await StartAsync([audit, catalog], clock, new LocalPubSubOptions { InitialBackoff = TimeSpan.FromSeconds(30) }, queueSegmentBytes: 256);
+
+        var sent = Enumerable.Range(0, 12).Select(i => $"{{\"n\":{i},\"text\":\"a body of about sixty bytes, five to a segment\"}}").ToList();
+        foreach (var body in sent)
+        {
+            await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes(body), Ct);
+        }
+
+        // The rows hold where the bodies are, not the bodies.
+        Assert.Equal(12L, Count("queue_messages WHERE length(body) = 0 AND body_segment IS NOT NULL"));
+        await Eventually.TrueAsync(() => audit.Successes.Count == 12 && Count("queue_deliveries WHERE subscriber = 'catalog'") == 12, "audit done, catalog's retries recorded");
+        Assert.Equal(sent.Order(StringComparer.Ordinal), audit.Successes.Order(StringComparer.Ordinal));
+        var held = SegmentFiles();
+        Assert.True(held.Length >= 4, $"catalog's retries hold every segment ({held.Length})");
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await Eventually.TrueAsync(() => catalog.Successes.Count == 12, "catalog's retries succeeded");
+        await Eventually.TrueAsync(() => Count("queue_messages") == 0 && SegmentFiles().Length == 1, "every segment but the one written to is deleted");
+        Assert.Equal(sent.Order(StringComparer.Ordinal), catalog.Successes.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_dead_letters_body_moves_into_its_row_so_its_segment_can_go_and_a_redrive_delivers_it()
+    {
+        var handler = new PoisonHandler();
+        var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 2), queueSegmentBytes: 128);
+
+        await queue.PublishAsync("webhook-events", "{\"poison\":true,\"padding\":\"enough to fill most of a segment\"}"u8.ToArray(), Ct);
+        await Eventually.TrueAsync(() => Count("queue_deliveries WHERE state = 2") == 1, "the poison message is a dead letter");
+        for (var i = 0; i < 6; i++)
+        {
+            await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i},\"padding\":\"enough to fill most of a segment\"}}"), Ct);
+        }
+
+        await Eventually.TrueAsync(() => handler.Delivered.Count == 6 && SegmentFiles().Length == 1, "the dead letter holds no segment");
+        Assert.Equal(1L, Count("queue_messages WHERE body_segment IS NULL AND CAST(body AS TEXT) LIKE '%poison%'"));
+
+        handler.Cured = true;
+        await using var inspector = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var letters = new LocalDeadLetters(inspector, queue, TimeProvider.System);
+        Assert.Equal(1, (await letters.RedriveAsync("catalog", null, Ct)).Redriven);
+        await Eventually.TrueAsync(() => handler.Delivered.Count == 7, "the redriven dead letter was delivered");
+        Assert.Contains(handler.Delivered, body => body.Contains("poison", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_body_its_segment_has_lost_is_dead_lettered_with_the_reason_and_the_others_are_delivered()
+    {
+        await using (var database = EmbeddedDatabaseFactory.Open(_directory.Path))
+        {
+            var publisher = new LocalPubSub(database, TimeProvider.System, [new RecordingHandler("audit", "webhook-events")]);
+            for (var i = 0; i < 3; i++)
+            {
+                await publisher.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), Ct);
+            }
+        }
+
+        // What a power loss can leave without SyncWrites: the row of message 2 committed, its body not on the disk.
+        var (segment, offset) = Row("SELECT body_segment, body_offset FROM queue_messages ORDER BY id LIMIT 1 OFFSET 1");
+        using (var file = File.OpenHandle(Path.Combine(_directory.Path, "axentra.db-queue", $"{segment:D10}.log"), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            RandomAccess.Write(file, new byte[15], offset);
+        }
+
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var deadLetters = new RecordingDeadLetters();
+        await StartAsync([audit], deadLetters: deadLetters);
+
+        await Eventually.TrueAsync(() => audit.Successes.Count == 2 && Count("queue_deliveries WHERE state = 2") == 1, "two delivered, one dead letter");
+        Assert.Equal(["{\"n\":0}", "{\"n\":2}"], audit.Successes.Order(StringComparer.Ordinal));
+        Assert.Equal(1L, Count("queue_deliveries WHERE state = 2 AND last_error LIKE '%body%missing or damaged%'"));
+        Assert.DoesNotContain(audit.Attempts, a => a.Message.Contains("\"n\":1", StringComparison.Ordinal)); // never handed to the subscriber
+        Assert.Empty(deadLetters.Recorded); // nothing to record it with: the body, and so the event, is unknown
+    }
+
+    private string[] SegmentFiles() => Directory.GetFiles(Path.Combine(_directory.Path, "axentra.db-queue"));
+
+    private (long, long) Row(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory.Path, "axentra.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     /// <summary>Rows of <paramref name="tableAndCondition"/>, read on a connection of the test's own.</summary>
     private long Count(string tableAndCondition)
     {
@@ -306,10 +400,11 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         new() { MaxAttempts = maxAttempts, InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(5) };
 
     private async Task<(LocalPubSub Queue, IAsyncDisposable Stop)> StartAsync(
-        IMessageHandler[] handlers, TimeProvider? clock = null, LocalPubSubOptions? options = null, IDeadLetterRecorder? deadLetters = null)
+        IMessageHandler[] handlers, TimeProvider? clock = null, LocalPubSubOptions? options = null, IDeadLetterRecorder? deadLetters = null,
+        long queueSegmentBytes = QueueBodyLog.DefaultSegmentBytes)
     {
         clock ??= TimeProvider.System;
-        var database = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var database = EmbeddedDatabaseFactory.Open(_directory.Path, queueSegmentBytes);
         var queue = new LocalPubSub(database, clock, handlers);
         var dispatcher = new LocalPubSubDispatcher(database, queue, handlers, Options.Create(options ?? new LocalPubSubOptions()), clock,
             NullLogger<LocalPubSubDispatcher>.Instance, deadLetters);
@@ -413,6 +508,30 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         {
             await _gate.Task.WaitAsync(cancellationToken);
             return DeliveryOutcome.Success;
+        }
+    }
+
+    /// <summary>Retries a message that says "poison" until <see cref="Cured"/>; delivers the rest.</summary>
+    private sealed class PoisonHandler : IMessageHandler
+    {
+        public string Subscriber => "catalog";
+
+        public string Topic => "webhook-events";
+
+        public volatile bool Cured;
+
+        public ConcurrentQueue<string> Delivered { get; } = new();
+
+        public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            var text = Encoding.UTF8.GetString(message.Span);
+            if (!Cured && text.Contains("poison", StringComparison.Ordinal))
+            {
+                return ValueTask.FromResult(DeliveryOutcome.Retry);
+            }
+
+            Delivered.Enqueue(text);
+            return ValueTask.FromResult(DeliveryOutcome.Success);
         }
     }
 

@@ -91,16 +91,16 @@ public sealed class EmbeddedOutboxTests : IAsyncDisposable
 
     private static string? Text(StateEntry? entry) => entry is null ? null : Encoding.UTF8.GetString(entry.Value.Span);
 
-    /// <summary>What each subscriber is owed: its topic's messages past its cursor.</summary>
+    /// <summary>What each subscriber is owed: its topic's messages past its cursor, with their bodies (in the body segments).</summary>
     private List<(string Subscriber, string Body)> Deliveries() => _database.Read(connection =>
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT c.subscriber, m.body FROM queue_cursors c JOIN queue_messages m ON m.topic = c.topic AND m.id > c.position ORDER BY c.subscriber, m.id";
+        command.CommandText = "SELECT c.subscriber, m.body, m.body_segment, m.body_offset FROM queue_cursors c JOIN queue_messages m ON m.topic = c.topic AND m.id > c.position ORDER BY c.subscriber, m.id";
         using var reader = command.ExecuteReader();
         var list = new List<(string, string)>();
         while (reader.Read())
         {
-            list.Add((reader.GetString(0), Encoding.UTF8.GetString((byte[])reader.GetValue(1))));
+            list.Add((reader.GetString(0), Encoding.UTF8.GetString(_queue.BodyOf(reader, 1)!)));
         }
 
         return list;

@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Numerics;
+using Microsoft.Win32.SafeHandles;
+
+namespace Axentra.BuildingBlocks.Embedded;
+
+/// <summary>
+/// The local queue's message bodies, appended to segment files beside the database (<c>axentra.db-queue/</c>)
+/// instead of stored in the queue's rows: a row keeps the body's segment and offset. A 2 KiB webhook's envelope is
+/// about 3.7 KB, a database page of its own that the WAL wrote and the checkpointer copied again; here it is written
+/// once, at the end of a file (docs/performance.md, tenth round).
+/// </summary>
+/// <remarks>
+/// <para>
+/// The writer loop appends a commit's bodies to a buffer while its statements run (<see cref="Append"/>), writes the
+/// buffer at the end of the segment just before the transaction commits (<see cref="BeforeCommit"/>), and counts it
+/// as part of the segment only once the commit succeeded (<see cref="AfterCommit"/>). A row is therefore committed
+/// only after its body was written: a killed process finds every committed row's body in the file (the operating
+/// system's page cache survives it). Bytes of a batch that did not commit lie past the segment's end and are
+/// overwritten by the next commit. With <c>synchronousFull</c> the segment is also fsynced before each commit, so
+/// power loss cannot leave a committed row without its body. Otherwise the checkpointer fsyncs the segments
+/// before each pass (<see cref="Flush"/>), as the database file is fsynced then too.
+/// </para>
+/// <para>
+/// Each body is framed by its length and CRC-32C. A body that a power loss kept from the disk is found damaged on
+/// read (<see cref="Read"/> returns null), not delivered as garbage.
+/// </para>
+/// <para>
+/// Every start writes a new segment, and a segment gets a new one after it when it reaches its size. A segment is
+/// deleted once no row refers to it any more (<see cref="ReleaseBefore"/>): rows are appended in id order, so the
+/// oldest row that still refers to a segment names the oldest segment still needed. A dead letter would hold its
+/// segment for as long as it is kept, so the dispatcher copies a dead letter's body into its row.
+/// </para>
+/// </remarks>
+internal sealed class QueueBodyLog : IDisposable
+{
+    /// <summary>A segment gets a new one after it from this size on: 64 MiB, about 17,000 webhooks.</summary>
+    public const long DefaultSegmentBytes = 64L * 1024 * 1024;
+
+    private const int HeaderBytes = 8; // length (int32), CRC-32C (uint32), little-endian
+    private const string Extension = ".log";
+
+    private readonly string _directory;
+    private readonly long _segmentBytes;
+    private readonly bool _syncWrites;
+    private readonly ConcurrentDictionary<long, SafeFileHandle> _readers = new();
+    private readonly ArrayBufferWriter<byte> _pending = new(64 * 1024);
+    private readonly Lock _handles = new();
+    private readonly Lock _releasing = new();
+    private readonly List<SafeFileHandle> _retired = [];
+
+    // The writer loop's: the segment written to, and how far its committed bodies go.
+    private SafeFileHandle _writeHandle;
+    private long _segment;
+    private long _committedEnd;
+    private bool _disposed;
+    private long _releasedBefore; // every segment before it is deleted (under _releasing)
+
+    public QueueBodyLog(string directory, bool syncWrites, long segmentBytes = DefaultSegmentBytes)
+    {
+        _directory = directory;
+        _syncWrites = syncWrites;
+        _segmentBytes = segmentBytes;
+        Directory.CreateDirectory(directory);
+        (_segment, _writeHandle) = CreateNext(0);
+    }
+
+    /// <summary>The segment now written to; any row committed from now on refers to it or a later one.</summary>
+    public long CurrentSegment => Volatile.Read(ref _segment);
+
+    /// <summary>Whether a segment before <see cref="CurrentSegment"/> may still be on disk (then look for the oldest still needed).</summary>
+    public bool HasReleasable => CurrentSegment > Volatile.Read(ref _releasedBefore);
+
+    /// <summary>Adds <paramref name="body"/> to the commit being built; where it will be. Writer loop only.</summary>
+    public (long Segment, long Offset) Append(ReadOnlySpan<byte> body)
+    {
+        var offset = _committedEnd + _pending.WrittenCount;
+        var frame = _pending.GetSpan(HeaderBytes + body.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], Checksum(frame[..4], body));
+        body.CopyTo(frame[HeaderBytes..]);
+        _pending.Advance(HeaderBytes + body.Length);
+        return (_segment, offset);
+    }
+
+    /// <summary>Writes the commit's bodies (and fsyncs them with synchronousFull) before its transaction commits.</summary>
+    public void BeforeCommit()
+    {
+        if (_pending.WrittenCount == 0)
+        {
+            return;
+        }
+
+        RandomAccess.Write(_writeHandle, _pending.WrittenSpan, _committedEnd);
+        if (_syncWrites)
+        {
+            RandomAccess.FlushToDisk(_writeHandle);
+        }
+    }
+
+    /// <summary>The commit succeeded: its bodies are part of the segment.</summary>
+    public void AfterCommit()
+    {
+        if (_pending.WrittenCount == 0)
+        {
+            return;
+        }
+
+        _committedEnd += _pending.WrittenCount;
+        _pending.ResetWrittenCount();
+        if (_committedEnd >= _segmentBytes)
+        {
+            var (next, handle) = CreateNext(_segment);
+            lock (_handles)
+            {
+                _retired.Add(_writeHandle); // flushed, then closed, by the next Flush
+                _writeHandle = handle;
+            }
+
+            _committedEnd = 0;
+            Volatile.Write(ref _segment, next);
+        }
+    }
+
+    /// <summary>The commit was rolled back: forget its bodies (the next commit writes over them).</summary>
+    public void AfterRollback() => _pending.ResetWrittenCount();
+
+    /// <summary>A body written by <see cref="Append"/>; null when it is missing or damaged. Any thread.</summary>
+    public byte[]? Read(long segment, long offset)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = _readers.GetOrAdd(segment, s => File.OpenHandle(PathOf(s), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        Span<byte> header = stackalloc byte[HeaderBytes];
+        if (offset < 0 || RandomAccess.Read(handle, header, offset) != HeaderBytes)
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+        if (length < 0 || length > RandomAccess.GetLength(handle) - offset - HeaderBytes)
+        {
+            return null;
+        }
+
+        var body = new byte[length];
+        if (RandomAccess.Read(handle, body, offset + HeaderBytes) != length
+            || Checksum(header[..4], body) != BinaryPrimitives.ReadUInt32LittleEndian(header[4..]))
+        {
+            return null;
+        }
+
+        return body;
+    }
+
+    /// <summary>
+    /// Deletes the segments before <paramref name="oldestNeeded"/>: the oldest segment a row refers to, or
+    /// <see cref="CurrentSegment"/> read in the same write as that query when none does. A segment another handle
+    /// still has open is kept for a later call: another process on the same data directory (the <c>replay</c> command
+    /// beside a running host) may be writing it. Every handle here takes a shared lock on its file (.NET does, for a
+    /// share mode other than <see cref="FileShare.None"/>), and a segment is deleted only under an exclusive one.
+    /// </summary>
+    public void ReleaseBefore(long oldestNeeded)
+    {
+        lock (_releasing)
+        {
+            if (oldestNeeded <= _releasedBefore)
+            {
+                return;
+            }
+
+            Flush(); // closes the handles of segments written to before, which would hold them otherwise
+            var keptFrom = oldestNeeded;
+            foreach (var segment in Segments())
+            {
+                if (segment >= oldestNeeded || segment >= CurrentSegment)
+                {
+                    continue;
+                }
+
+                if (_readers.TryRemove(segment, out var reader))
+                {
+                    reader.Dispose();
+                }
+
+                if (!TryDelete(segment))
+                {
+                    keptFrom = Math.Min(keptFrom, segment);
+                }
+            }
+
+            Volatile.Write(ref _releasedBefore, keptFrom);
+        }
+    }
+
+    private bool TryDelete(long segment)
+    {
+        var path = PathOf(segment);
+        try
+        {
+            using var exclusive = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.None);
+            File.Delete(path);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return true;
+        }
+        catch (IOException)
+        {
+            return false; // open elsewhere
+        }
+    }
+
+    /// <summary>fsyncs what was written since the last call (the checkpointer's, before each pass).</summary>
+    public void Flush()
+    {
+        SafeFileHandle current;
+        SafeFileHandle[] retired;
+        lock (_handles)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            current = _writeHandle;
+            retired = [.. _retired];
+            _retired.Clear();
+        }
+
+        foreach (var handle in retired)
+        {
+            RandomAccess.FlushToDisk(handle);
+            handle.Dispose();
+        }
+
+        RandomAccess.FlushToDisk(current);
+    }
+
+    public void Dispose()
+    {
+        lock (_handles)
+        {
+            _disposed = true;
+            foreach (var handle in _retired)
+            {
+                handle.Dispose();
+            }
+
+            _writeHandle.Dispose();
+        }
+
+        foreach (var reader in _readers.Values)
+        {
+            reader.Dispose();
+        }
+    }
+
+    /// <summary>A new segment numbered after <paramref name="after"/> and every segment on disk (another process may have made some).</summary>
+    private (long Segment, SafeFileHandle Handle) CreateNext(long after)
+    {
+        var next = Math.Max(after, Segments().DefaultIfEmpty(0).Max()) + 1;
+        while (true)
+        {
+            try
+            {
+                return (next, File.OpenHandle(PathOf(next), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete));
+            }
+            catch (IOException) when (File.Exists(PathOf(next)))
+            {
+                next++; // created by another process just now
+            }
+        }
+    }
+
+    private string PathOf(long segment) => Path.Combine(_directory, segment.ToString("D10", CultureInfo.InvariantCulture) + Extension);
+
+    private IEnumerable<long> Segments() =>
+        Directory.EnumerateFiles(_directory, "*" + Extension)
+            .Select(f => long.TryParse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0)
+            .Where(n => n > 0);
+
+    /// <summary>
+    /// A frame's checksum: CRC-32C of its length field and its body. Covering the length too means a frame of zeros
+    /// (what a file extended but never written holds after a power loss) does not check out as an empty body.
+    /// </summary>
+    private static uint Checksum(ReadOnlySpan<byte> length, ReadOnlySpan<byte> body) => ~Crc32CUpdate(Crc32CUpdate(uint.MaxValue, length), body);
+
+    /// <summary>CRC-32C (Castagnoli) with the processor's instruction where it has one.</summary>
+    internal static uint Crc32C(ReadOnlySpan<byte> data) => ~Crc32CUpdate(uint.MaxValue, data);
+
+    private static uint Crc32CUpdate(uint crc, ReadOnlySpan<byte> data)
+    {
+        while (data.Length >= sizeof(ulong))
+        {
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[sizeof(ulong)..];
+        }
+
+        foreach (var b in data)
+        {
+            crc = BitOperations.Crc32C(crc, b);
+        }
+
+        return crc;
+    }
+}
