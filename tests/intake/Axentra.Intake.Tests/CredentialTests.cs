@@ -198,6 +198,35 @@ public sealed class StartupCredentialTests
     }
 
     /// <summary>
+    /// Deletes a data directory a standalone host used, once the host has let go of it. WebApplicationFactory's Dispose
+    /// may return before the app's services are disposed: the app's own <c>app.RunAsync()</c> (Program.Main, on the
+    /// factory's entry-point thread) disposes the host too when it stops, and whichever of the two gets to the service
+    /// provider first does the work while the other returns at once. Until that is done the embedded database may still
+    /// touch its files (its WAL checkpointer's first checkpoint creates <c>axentra.db-wal</c> again), so a delete that
+    /// finds the directory refilled is tried again, for a few seconds at most.
+    /// </summary>
+    private static void DeleteOnceReleased(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+                return;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return;
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    /// <summary>
     /// The exception and everything inside it: a host that fails to start may wrap the validation failure
     /// (and, tearing down, add others beside it).
     /// </summary>
@@ -237,7 +266,7 @@ public sealed class StartupCredentialTests
         }
         finally
         {
-            Directory.Delete(dataDirectory, recursive: true);
+            DeleteOnceReleased(dataDirectory);
         }
     }
 
@@ -263,7 +292,7 @@ public sealed class StartupCredentialTests
         }
         finally
         {
-            Directory.Delete(parent, recursive: true);
+            DeleteOnceReleased(parent);
         }
     }
 }
