@@ -87,7 +87,7 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
         }
 
         QueueBodies = new QueueBodyLog(path + "-queue", synchronousFull, queueSegmentBytes);
-        _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger, QueueBodies.Flush);
+        _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger, QueueBodies.FlushRetired);
         _writerLoop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 

@@ -59,8 +59,8 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     /// <param name="restartPages">WAL length (pages) from which it is started over: <see cref="RestartPages"/> but in tests.</param>
     /// <param name="logger">Where failed checkpoints go.</param>
     /// <param name="beforePass">
-    /// Runs before each pass: the queue's body segments are fsynced there (<see cref="QueueBodyLog.Flush"/>), so no
-    /// row a pass makes durable in the database file refers to a body the disk has not got.
+    /// Runs before each pass: the queue's body segments the writer has moved past are fsynced and closed there
+    /// (<see cref="QueueBodyLog.FlushRetired"/>), off the writer's thread.
     /// </param>
     public WalCheckpointer(string connectionString, int restartPages, ILogger logger, Action beforePass)
     {
@@ -140,7 +140,7 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                 catch (Exception ex) when (ex is SqliteException or IOException && !failing)
                 {
                     failing = true; // logged once per run of failures; the writer's backstop keeps the WAL bounded
-                    _logger.LogWarning(ex, "Background WAL checkpoint (or the fsync of the queue's body segments before it) failed; the writer will checkpoint by itself");
+                    _logger.LogWarning(ex, "Background WAL checkpoint (or the fsync of a finished queue body segment before it) failed; the writer will checkpoint by itself");
                 }
                 catch (Exception ex) when (ex is SqliteException or IOException)
                 {
