@@ -86,7 +86,14 @@ public sealed class EmbeddedDatabase : IAsyncDisposable
             logger.LogInformation("Embedded database {Path}: queue messages keep their bodies in {Segments} from now on", path, Path.GetFileName(path) + "-queue");
         }
 
-        QueueBodies = new QueueBodyLog(path + "-queue", synchronousFull, queueSegmentBytes);
+        long newestReferenced;
+        using (var newest = _writer.CreateCommand())
+        {
+            newest.CommandText = LocalQueueStatements.NewestSegment;
+            newestReferenced = newest.ExecuteScalar() is long n ? n : 0;
+        }
+
+        QueueBodies = new QueueBodyLog(path + "-queue", synchronousFull, queueSegmentBytes, newestReferenced);
         _checkpointer = new WalCheckpointer(_connectionString, walRestartPages, logger, QueueBodies.FlushRetired);
         _writerLoop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }

@@ -75,21 +75,51 @@ internal static class EmbeddedSchema
         """;
 
     /// <summary>
-    /// Gives a <c>queue_messages</c> table of an earlier version the body segment columns; true when it changed it.
-    /// Run it after <see cref="Sql"/>. Its rows keep their bodies, and are read as they are.
+    /// Gives a <c>queue_messages</c> table of an earlier version the body segment columns, and every one the index on
+    /// the segments rows refer to (<c>queue_messages_segment</c>: which body segments are still needed, and which
+    /// number a new one must come after), in one transaction; true when it added a column. Run it after
+    /// <see cref="Sql"/>. Rows of an earlier version keep their bodies, and are read as they are.
     /// </summary>
     public static bool MigrateQueue(Microsoft.Data.Sqlite.SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('queue_messages') WHERE name = 'body_segment'";
-        if ((long)command.ExecuteScalar()! > 0)
-        {
-            return false;
-        }
-
-        command.CommandText = "ALTER TABLE queue_messages ADD COLUMN body_segment INTEGER NULL; ALTER TABLE queue_messages ADD COLUMN body_offset INTEGER NULL;";
+        command.CommandText = "BEGIN IMMEDIATE";
         command.ExecuteNonQuery();
-        return true;
+        try
+        {
+            // Both columns in one transaction, each checked on its own: two statements that committed apart left
+            // body_segment without body_offset after a kill between them, and every publish failed from then on.
+            var changed = false;
+            foreach (var (column, alter) in (ReadOnlySpan<(string, string)>)[
+                ("body_segment", "ALTER TABLE queue_messages ADD COLUMN body_segment INTEGER NULL"),
+                ("body_offset", "ALTER TABLE queue_messages ADD COLUMN body_offset INTEGER NULL")])
+            {
+                command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('queue_messages') WHERE name = $name";
+                command.Parameters.Clear();
+                command.Parameters.AddWithValue("$name", column);
+                if ((long)command.ExecuteScalar()! == 0)
+                {
+                    command.Parameters.Clear();
+                    command.CommandText = alter;
+                    command.ExecuteNonQuery();
+                    changed = true;
+                }
+            }
+
+            command.Parameters.Clear();
+
+            command.CommandText = "CREATE INDEX IF NOT EXISTS queue_messages_segment ON queue_messages (body_segment) WHERE body_segment > 0";
+            command.ExecuteNonQuery();
+            command.CommandText = "COMMIT";
+            command.ExecuteNonQuery();
+            return changed;
+        }
+        catch
+        {
+            command.CommandText = "ROLLBACK";
+            command.ExecuteNonQuery();
+            throw;
+        }
     }
 
     /// <summary>Any earlier <c>state</c> table (WITHOUT ROWID, or keyed by <c>key</c> alone) into the current one.</summary>

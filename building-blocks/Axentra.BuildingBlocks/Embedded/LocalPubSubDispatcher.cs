@@ -143,7 +143,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     private List<PendingDelivery> Fetch(Cursor cursor)
     {
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        return _database.Read(connection =>
+        var round = _database.Read(connection =>
         {
             var list = new List<PendingDelivery>();
             var due = _database.Prepared(connection, LocalQueueStatements.FetchDue);
@@ -173,7 +173,28 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
 
             return list;
         });
+
+        // A body its segment did not have may have moved meanwhile: another subscriber dead-lettered the message,
+        // copied its body into the row and released the segment after this read's snapshot was taken. Only a body
+        // still missing on a fresh read is lost.
+        for (var i = 0; i < round.Count; i++)
+        {
+            if (round[i].Body is null)
+            {
+                round[i] = round[i] with { Body = ReadBody(round[i].MessageId) };
+            }
+        }
+
+        return round;
     }
+
+    private byte[]? ReadBody(long messageId) => _database.Read(connection =>
+    {
+        var command = _database.Prepared(connection, LocalQueueStatements.ReadBody);
+        command.Parameters.AddWithValue("$id", messageId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? _queue.BodyOf(reader, 0) : null;
+    });
 
     private TimeSpan NextPollDelay(string subscriber)
     {
@@ -235,6 +256,12 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                         keep.Parameters.AddWithValue("$id", result.MessageId);
                         keep.ExecuteNonQuery();
                     }
+                    else if (result.DeadLettered)
+                    {
+                        var lose = _database.Prepared(connection, LocalQueueStatements.LoseBody);
+                        lose.Parameters.AddWithValue("$id", result.MessageId);
+                        lose.ExecuteNonQuery();
+                    }
 
                     command = _database.Prepared(connection, LocalQueueStatements.RecordFailure);
                     command.Parameters.AddWithValue("$attempts", result.Attempts);
@@ -261,11 +288,6 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
 
             return (settled, OldestSegment(connection));
         }, stoppingToken).ConfigureAwait(false);
-
-        if (oldestSegment is { } oldest)
-        {
-            _database.QueueBodies.ReleaseBefore(oldest);
-        }
 
         if (through is { } committed)
         {
@@ -296,6 +318,20 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 {
                     await _deadLetters.RecordAsync(handler.Subscriber, delivery.Body, result.Error ?? "dead-lettered", result.Attempts, stoppingToken).ConfigureAwait(false);
                 }
+            }
+        }
+
+        if (oldestSegment is { } oldest)
+        {
+            try
+            {
+                _database.QueueBodies.ReleaseBefore(oldest); // housekeeping: the round is done whatever happens here
+            }
+#pragma warning disable CA1031
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogDispatchFailed(handler.Subscriber, ex);
             }
         }
     }

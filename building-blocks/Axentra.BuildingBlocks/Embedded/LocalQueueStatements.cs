@@ -82,13 +82,23 @@ internal static class LocalQueueStatements
     public const string KeepBody = "UPDATE queue_messages SET body = $body, body_segment = NULL, body_offset = NULL WHERE id = $id AND body_segment IS NOT NULL";
 
     /// <summary>
-    /// The oldest body segment a message still refers to (rows are appended in id order, segments too). Not on the
-    /// delivery path: it runs only while an older segment than the one written to is kept
-    /// (<see cref="QueueBodyLog.HasReleasable"/>), and it reads rows in id order from the oldest, stopping at the first
-    /// that refers to a segment; the rows it passes are dead letters, whose bodies are in their rows.
+    /// The oldest body segment a message still refers to, through queue_messages_segment (EmbeddedSchema.MigrateQueue):
+    /// not the segment of the oldest row, since another process on the data directory appends rows that refer to its
+    /// own segment between this one's, and not a scan, which passed every dead letter and pre-segment row on the
+    /// writer's thread. A body found lost (<see cref="LoseBody"/>) holds nothing.
     /// </summary>
-    public const string OldestSegment = "SELECT body_segment FROM queue_messages WHERE body_segment IS NOT NULL ORDER BY id LIMIT 1";
+    public const string OldestSegment = "SELECT MIN(body_segment) FROM queue_messages WHERE body_segment > 0";
+
+    /// <summary>The newest segment a row refers to: a new segment is numbered after it, even when its file is gone.</summary>
+    public const string NewestSegment = "SELECT MAX(body_segment) FROM queue_messages WHERE body_segment > 0";
+
+    /// <summary>A dead letter whose body was found lost: it no longer holds its segment (nor every later one).</summary>
+    public const string LoseBody = "UPDATE queue_messages SET body_segment = -body_segment WHERE id = $id AND body_segment > 0";
+
+    /// <summary>One message's body, read again when its segment did not have it (LocalPubSubDispatcher).</summary>
+    public const string ReadBody = "SELECT body, body_segment, body_offset FROM queue_messages WHERE id = $id";
 
     public static IReadOnlyList<string> DeliveryPath { get; } =
-        [InsertMessage, EnsureCursor, ReadCursor, ReadCursors, FetchNew, FetchDue, NextDue, MoveCursor, DeleteSettled, Acknowledge, RecordFailure, KeepBody];
+        [InsertMessage, EnsureCursor, ReadCursor, ReadCursors, FetchNew, FetchDue, NextDue, MoveCursor, DeleteSettled, Acknowledge, RecordFailure, KeepBody,
+         OldestSegment, LoseBody, ReadBody];
 }

@@ -32,10 +32,21 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// read (<see cref="Read"/> returns null), not delivered as garbage.
 /// </para>
 /// <para>
-/// Every start writes a new segment, and a segment gets a new one after it when it reaches its size. A segment is
-/// deleted once no row refers to it any more (<see cref="ReleaseBefore"/>): rows are appended in id order, so the
-/// oldest row that still refers to a segment names the oldest segment still needed. A dead letter would hold its
-/// segment for as long as it is kept, so the dispatcher copies a dead letter's body into its row.
+/// Every start writes a new segment, numbered after every segment on disk and every one a row refers to (so a
+/// segment file that went missing never gets its number reused under rows that point into it), and a segment gets a
+/// new one after it when it reaches its size; if that creation fails, the commit stands and the current segment
+/// goes on. The segments before the oldest one a row refers to are deleted (<see cref="ReleaseBefore"/>; the
+/// oldest comes from an index on the rows' segments, since another process on the data directory appends rows
+/// pointing into its own segment between this one's), so one old message waiting for a retry keeps the segments
+/// after its own too. A dead letter would hold its segment for as long as it is kept, so the dispatcher copies a
+/// dead letter's body into its row, and a dead letter whose body was lost stops pointing at its segment.
+/// </para>
+/// <para>
+/// Known limits: a segment open in another process is protected by .NET's advisory file locks, which
+/// <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> turns off and network file systems may not honour; without
+/// <c>synchronousFull</c>, a segment may be deleted before the deletion of its rows reached the disk, so a power
+/// loss can bring back rows of messages already delivered whose bodies are gone (dead-lettered as lost, a false
+/// alarm); and the folder entry of a new segment is not fsynced (ext4, XFS and btrfs make it durable with the file).
 /// </para>
 /// </remarks>
 internal sealed class QueueBodyLog : IDisposable
@@ -62,13 +73,17 @@ internal sealed class QueueBodyLog : IDisposable
     private bool _disposed;
     private long _releasedBefore; // every segment before it is deleted (under _releasing)
 
-    public QueueBodyLog(string directory, bool syncWrites, long segmentBytes = DefaultSegmentBytes)
+    /// <param name="directory">Where the segments are.</param>
+    /// <param name="syncWrites">fsync each commit's bodies before it commits.</param>
+    /// <param name="segmentBytes">Size from which a segment gets a new one after it.</param>
+    /// <param name="newestReferenced">The newest segment a row refers to: a new segment is numbered after it even when its file is gone.</param>
+    public QueueBodyLog(string directory, bool syncWrites, long segmentBytes = DefaultSegmentBytes, long newestReferenced = 0)
     {
         _directory = directory;
         _syncWrites = syncWrites;
         _segmentBytes = segmentBytes;
         Directory.CreateDirectory(directory);
-        (_segment, _writeHandle) = CreateNext(0);
+        (_segment, _writeHandle) = CreateNext(newestReferenced);
     }
 
     /// <summary>The segment now written to; any row committed from now on refers to it or a later one.</summary>
@@ -116,7 +131,17 @@ internal sealed class QueueBodyLog : IDisposable
         _pending.ResetWrittenCount();
         if (_committedEnd >= _segmentBytes)
         {
-            var (next, handle) = CreateNext(_segment);
+            (long Segment, SafeFileHandle Handle) created;
+            try
+            {
+                created = CreateNext(_segment);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return; // the commit happened: keep writing this segment, and try again after the next commit
+            }
+
+            var (next, handle) = created;
             lock (_handles)
             {
                 _retired.Add(_writeHandle); // fsynced, then closed, by the next FlushRetired
@@ -134,16 +159,44 @@ internal sealed class QueueBodyLog : IDisposable
     /// <summary>A body written by <see cref="Append"/>; null when it is missing or damaged. Any thread.</summary>
     public byte[]? Read(long segment, long offset)
     {
-        SafeFileHandle handle;
-        try
+        if (segment <= 0)
         {
-            handle = _readers.GetOrAdd(segment, s => File.OpenHandle(PathOf(s), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
+            return null; // a body already found lost (LocalQueueStatements.LoseBody)
         }
 
+        if (!_readers.TryGetValue(segment, out var handle))
+        {
+            try
+            {
+                handle = File.OpenHandle(PathOf(segment), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+
+            if (!_readers.TryAdd(segment, handle))
+            {
+                handle.Dispose(); // another reader opened it first; an extra handle would hold the segment's lock
+                if (!_readers.TryGetValue(segment, out handle))
+                {
+                    return null; // and it is released already
+                }
+            }
+        }
+
+        try
+        {
+            return ReadFrame(handle, offset);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // released while this read ran: the caller reads the row again (LocalPubSubDispatcher)
+        }
+    }
+
+    private static byte[]? ReadFrame(SafeFileHandle handle, long offset)
+    {
         Span<byte> header = stackalloc byte[HeaderBytes];
         if (offset < 0 || RandomAccess.Read(handle, header, offset) != HeaderBytes)
         {
@@ -219,9 +272,9 @@ internal sealed class QueueBodyLog : IDisposable
         {
             return true;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return false; // open elsewhere
+            return false; // open elsewhere (or not ours to delete now): a later call tries again
         }
     }
 

@@ -373,6 +373,139 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         Assert.Empty(deadLetters.Recorded); // nothing to record it with: the body, and so the event, is unknown
     }
 
+    [Fact]
+    public async Task A_dead_letter_whose_body_was_lost_does_not_keep_every_later_segment_on_disk()
+    {
+        await using (var database = EmbeddedDatabaseFactory.Open(_directory.Path))
+        {
+            var publisher = new LocalPubSub(database, TimeProvider.System, [new RecordingHandler("audit", "webhook-events")]);
+            await publisher.PublishAsync("webhook-events", "{\"n\":0}"u8.ToArray(), Ct);
+        }
+
+        var (segment, offset) = Row("SELECT body_segment, body_offset FROM queue_messages ORDER BY id LIMIT 1");
+        using (var file = File.OpenHandle(Path.Combine(_directory.Path, "axentra.db-queue", $"{segment:D10}.log"), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            RandomAccess.Write(file, new byte[15], offset); // what a power loss can leave
+        }
+
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var (queue, _) = await StartAsync([audit], queueSegmentBytes: 128);
+        await Eventually.TrueAsync(() => Count("queue_deliveries WHERE state = 2") == 1, "the lost body is a dead letter");
+        for (var i = 1; i <= 8; i++)
+        {
+            await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i},\"padding\":\"enough to fill most of a segment\"}}"), Ct);
+        }
+
+        await Eventually.TrueAsync(() => audit.Successes.Count == 8 && Count("queue_messages") == 1, "the eight others delivered and deleted");
+        await Eventually.TrueAsync(() => SegmentFiles().Length <= 2, $"segments no message needs are deleted (still {SegmentFiles().Length})", TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_second_process_publishing_into_its_own_segment_does_not_get_a_live_segment_deleted()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var audit = new RecordingHandler("audit", "webhook-events", attempt => attempt == 1 ? DeliveryOutcome.Retry : DeliveryOutcome.Success);
+        var (host, _) = await StartAsync([audit], clock, new LocalPubSubOptions { InitialBackoff = TimeSpan.FromSeconds(30) }, queueSegmentBytes: 256);
+
+        // Another process on the data directory (what the replay command is, beside a running host): its own segment.
+        await using var other = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var otherQueue = new LocalPubSub(other, clock, [new RecordingHandler("audit", "webhook-events")]);
+        await otherQueue.PublishAsync("webhook-events", "{\"from\":\"the other process\"}"u8.ToArray(), Ct);
+        for (var i = 0; i < 5; i++)
+        {
+            await host.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i},\"text\":\"a body of about sixty bytes, five to a segment\"}}"), Ct);
+        }
+
+        await Eventually.TrueAsync(() => Count("queue_deliveries") == 6, "every first attempt asked for a retry");
+        await Task.Delay(2000, Ct); // rounds and idle loops release the segments they find unneeded
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await Eventually.TrueAsync(() => audit.Successes.Count + Count("queue_deliveries WHERE state = 2") == 6, "every retry settled");
+
+        Assert.Equal(0L, Count("queue_deliveries WHERE state = 2")); // no body was lost
+        Assert.Equal(6, audit.Successes.Count);
+    }
+
+    [Fact]
+    public async Task A_lost_segment_file_is_not_replaced_by_a_new_one_of_the_same_number()
+    {
+        await using (var database = EmbeddedDatabaseFactory.Open(_directory.Path))
+        {
+            var publisher = new LocalPubSub(database, TimeProvider.System, [new RecordingHandler("audit", "webhook-events")]);
+            await publisher.PublishAsync("webhook-events", "{\"event\":\"A\"}"u8.ToArray(), Ct);
+        }
+
+        // The segment file is gone (its directory entry never reached the disk, or axentra.db was restored without it).
+        foreach (var file in SegmentFiles())
+        {
+            File.Delete(file);
+        }
+
+        await using (var database = EmbeddedDatabaseFactory.Open(_directory.Path))
+        {
+            var publisher = new LocalPubSub(database, TimeProvider.System, [new RecordingHandler("audit", "webhook-events")]);
+            await publisher.PublishAsync("webhook-events", "{\"event\":\"B\"}"u8.ToArray(), Ct);
+        }
+
+        var audit = new RecordingHandler("audit", "webhook-events");
+        await StartAsync([audit]);
+        await Eventually.TrueAsync(() => audit.Successes.Count + Count("queue_deliveries WHERE state = 2") == 2, "both messages settled");
+
+        // A's body is lost and must be dead-lettered as such, not delivered as B's.
+        Assert.Equal(["{\"event\":\"B\"}"], audit.Successes);
+    }
+
+    [Fact]
+    public async Task A_segment_that_cannot_be_created_does_not_fail_a_commit_that_happened()
+    {
+        await using var database = EmbeddedDatabaseFactory.Open(_directory.Path, queueSegmentBytes: 16);
+        var queue = new LocalPubSub(database, TimeProvider.System, [new RecordingHandler("audit", "webhook-events")]);
+        // Segment 1 is written to; something at segment 2's name (here a directory) makes its creation fail, as
+        // EMFILE, ENOSPC or EACCES would.
+        Directory.CreateDirectory(Path.Combine(_directory.Path, "axentra.db-queue", $"{2:D10}.log"));
+
+        var failed = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            try
+            {
+                await queue.PublishAsync("webhook-events", Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), Ct);
+            }
+            catch (Exception)
+            {
+                failed++;
+            }
+        }
+
+        // A publish that failed left nothing behind; one whose message was committed did not fail.
+        Assert.Equal(3L - failed, Count("queue_messages"));
+    }
+
+    [Fact]
+    public async Task A_migration_killed_between_its_two_alter_tables_does_not_leave_a_queue_that_cannot_publish()
+    {
+        var path = Path.Combine(_directory.Path, "axentra.db");
+        await using (var database = EmbeddedDatabaseFactory.Open(_directory.Path))
+        {
+            Assert.NotNull(database.QueueBodies);
+        }
+
+        // What a kill -9 between the migration's two ALTER TABLE statements leaves (each commits on its own).
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            EmbeddedDatabase.Execute(connection, """
+                DROP TABLE queue_messages;
+                CREATE TABLE queue_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, body BLOB NOT NULL, published_at INTEGER NOT NULL);
+                ALTER TABLE queue_messages ADD COLUMN body_segment INTEGER NULL;
+                """);
+        }
+
+        var audit = new RecordingHandler("audit", "webhook-events");
+        var (queue, _) = await StartAsync([audit]);
+        await queue.PublishAsync("webhook-events", "{}"u8.ToArray(), Ct);
+        await Eventually.TrueAsync(() => audit.Successes.Count == 1, "delivered");
+    }
+
     private string[] SegmentFiles() => Directory.GetFiles(Path.Combine(_directory.Path, "axentra.db-queue"));
 
     private (long, long) Row(string sql)

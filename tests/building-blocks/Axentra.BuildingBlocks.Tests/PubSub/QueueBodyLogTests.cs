@@ -145,5 +145,53 @@ public sealed class QueueBodyLogTests : IDisposable
         Assert.Equal(0xE3069283u, QueueBodyLog.Crc32C("123456789"u8));
     }
 
+    [Fact]
+    public async Task A_flush_beside_a_rotation_and_a_release_never_fsyncs_a_handle_another_flush_closed()
+    {
+        using var log = new QueueBodyLog(Segments, syncWrites: false, segmentBytes: 1); // every commit rotates
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        Exception? failure = null;
+        var checkpointer = Task.Run(() =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    log.FlushRetired(); // WalCheckpointer's beforePass
+                }
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+                stop.Cancel();
+            }
+        }, TestContext.Current.CancellationToken);
+        var writer = Task.Run(() =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    for (var i = 0; i < 2; i++)
+                    {
+                        log.Append("a body"u8);
+                        log.BeforeCommit();
+                        log.AfterCommit(); // retires the segment
+                    }
+
+                    log.ReleaseBefore(log.CurrentSegment); // the dispatcher's: flushes (closing retired handles), then deletes
+                }
+            }
+            catch (Exception ex)
+            {
+                failure ??= ex;
+                stop.Cancel();
+            }
+        }, TestContext.Current.CancellationToken);
+
+        await Task.WhenAll(checkpointer, writer);
+        Assert.Null(failure);
+    }
+
     private static string? Text(byte[]? body) => body is null ? null : Encoding.UTF8.GetString(body);
 }
