@@ -22,8 +22,8 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// system's page cache survives it). Bytes of a batch that did not commit lie past the segment's end and are
 /// overwritten by the next commit. With <c>synchronousFull</c> the segment is also fsynced before each commit, so
 /// power loss cannot leave a committed row without its body. Otherwise the segment written to is left to the
-/// kernel's writeback, as bucket objects are, and a segment the writer has moved past is fsynced and closed before
-/// the checkpointer's next pass (<see cref="FlushRetired"/>). An fsync of the segment being appended to, before
+/// kernel's writeback, as bucket objects are, and a segment the writer has moved past is fsynced and closed off the
+/// writer's thread, by the checkpointer before a pass or by a release (<see cref="FlushRetired"/>). An fsync of the segment being appended to, before
 /// every pass, stalled the appends behind it: at 5,000 webhooks/s the p99 went from 4 ms to 14-16 ms
 /// (docs/performance.md, tenth round).
 /// </para>
