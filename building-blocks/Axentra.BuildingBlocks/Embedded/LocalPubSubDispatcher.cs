@@ -101,7 +101,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 {
                     // Idle, with an older body segment still on disk: rounds release them as they go, but one that
                     // was still open elsewhere at the last round's attempt waits for the next.
-                    await ReleaseSegmentsAsync(stoppingToken).ConfigureAwait(false);
+                    await ReleaseSegmentsAsync(handler.Subscriber, stoppingToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -321,26 +321,29 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
             }
         }
 
-        if (oldestSegment is { } oldest)
-        {
-            try
-            {
-                _database.QueueBodies.ReleaseBefore(oldest); // housekeeping: the round is done whatever happens here
-            }
-#pragma warning disable CA1031
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogDispatchFailed(handler.Subscriber, ex);
-            }
-        }
+        ReleaseSegments(oldestSegment, handler.Subscriber); // last: the round is done whatever happens there
     }
 
-    private async Task ReleaseSegmentsAsync(CancellationToken stoppingToken)
+    private async Task ReleaseSegmentsAsync(string subscriber, CancellationToken stoppingToken) =>
+        ReleaseSegments(await _database.WriteAsync(OldestSegment, stoppingToken).ConfigureAwait(false), subscriber);
+
+    /// <summary>Deletes the body segments before <paramref name="oldest"/> (<see cref="OldestSegment"/>); housekeeping, so a failure is only logged.</summary>
+    private void ReleaseSegments(long? oldest, string subscriber)
     {
-        if (await _database.WriteAsync(OldestSegment, stoppingToken).ConfigureAwait(false) is { } oldest)
+        if (oldest is null)
         {
-            _database.QueueBodies.ReleaseBefore(oldest);
+            return;
+        }
+
+        try
+        {
+            _database.QueueBodies.ReleaseBefore(oldest.Value);
+        }
+#pragma warning disable CA1031 // a segment kept for now is deleted by a later round
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogDispatchFailed(subscriber, ex);
         }
     }
 

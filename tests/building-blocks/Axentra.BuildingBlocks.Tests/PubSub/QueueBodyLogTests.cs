@@ -21,6 +21,7 @@ public sealed class QueueBodyLogTests : IDisposable
         using var log = new QueueBodyLog(Segments, syncWrites: false);
 
         var lost = log.Append("rolled back"u8);
+        log.BeforeCommit(); // written to the file, then its transaction did not commit
         log.AfterRollback();
         var kept = log.Append("kept"u8);
         var next = log.Append("and the next"u8);
@@ -38,9 +39,7 @@ public sealed class QueueBodyLogTests : IDisposable
         (long Segment, long Offset) first;
         using (var log = new QueueBodyLog(Segments, syncWrites: true))
         {
-            first = log.Append("before the restart"u8);
-            log.BeforeCommit();
-            log.AfterCommit();
+            first = Commit(log, "before the restart"u8);
         }
 
         using var restarted = new QueueBodyLog(Segments, syncWrites: false);
@@ -58,9 +57,7 @@ public sealed class QueueBodyLogTests : IDisposable
         log.BeforeCommit();
         log.AfterRollback(); // written to the file, but its commit failed: past the segment's committed end
 
-        var damaged = log.Append("{\"event\":2}"u8);
-        log.BeforeCommit();
-        log.AfterCommit();
+        var damaged = Commit(log, "{\"event\":2}"u8);
         using (var file = File.OpenHandle(Path.Combine(Segments, Files()[0]), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
         {
             RandomAccess.Write(file, "X"u8, damaged.Offset + 8 + 3); // a byte of the body, past its 8-byte frame header
@@ -76,9 +73,7 @@ public sealed class QueueBodyLogTests : IDisposable
     public void A_frame_of_zeros_is_not_an_empty_body()
     {
         using var log = new QueueBodyLog(Segments, syncWrites: false);
-        var at = log.Append(""u8);
-        log.BeforeCommit();
-        log.AfterCommit();
+        var at = Commit(log, ""u8);
         Assert.Empty(Assert.IsType<byte[]>(log.Read(at.Segment, at.Offset)));
 
         using (var file = File.OpenHandle(Path.Combine(Segments, Files()[0]), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
@@ -95,9 +90,7 @@ public sealed class QueueBodyLogTests : IDisposable
         using var log = new QueueBodyLog(Segments, syncWrites: false, segmentBytes: 32); // every commit fills one
         var bodies = Enumerable.Range(0, 6).Select(i =>
         {
-            var at = log.Append(Encoding.UTF8.GetBytes($"body number {i} of six, about forty bytes"));
-            log.BeforeCommit();
-            log.AfterCommit();
+            var at = Commit(log, Encoding.UTF8.GetBytes($"body number {i} of six, about forty bytes"));
             return at;
         }).ToList();
 
@@ -120,9 +113,7 @@ public sealed class QueueBodyLogTests : IDisposable
         (long Segment, long Offset) written;
         using (var earlier = new QueueBodyLog(Segments, syncWrites: false))
         {
-            written = earlier.Append("from the other process"u8);
-            earlier.BeforeCommit();
-            earlier.AfterCommit();
+            written = Commit(earlier, "from the other process"u8);
         }
 
         using var log = new QueueBodyLog(Segments, syncWrites: false);
@@ -174,9 +165,7 @@ public sealed class QueueBodyLogTests : IDisposable
                 {
                     for (var i = 0; i < 2; i++)
                     {
-                        log.Append("a body"u8);
-                        log.BeforeCommit();
-                        log.AfterCommit(); // retires the segment
+                        Commit(log, "a body"u8); // retires the segment
                     }
 
                     log.ReleaseBefore(log.CurrentSegment); // the dispatcher's: flushes (closing retired handles), then deletes
@@ -191,6 +180,15 @@ public sealed class QueueBodyLogTests : IDisposable
 
         await Task.WhenAll(checkpointer, writer);
         Assert.Null(failure);
+    }
+
+    /// <summary>One body in a commit of its own, as the writer loop runs one: appended, written, committed.</summary>
+    private static (long Segment, long Offset) Commit(QueueBodyLog log, ReadOnlySpan<byte> body)
+    {
+        var at = log.Append(body);
+        log.BeforeCommit();
+        log.AfterCommit();
+        return at;
     }
 
     private static string? Text(byte[]? body) => body is null ? null : Encoding.UTF8.GetString(body);
