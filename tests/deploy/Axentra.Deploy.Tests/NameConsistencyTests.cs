@@ -85,6 +85,36 @@ public sealed class NameConsistencyTests
     }
 
     [Fact]
+    public void Only_the_publish_has_a_circuit_breaker_and_the_sidecar_retries_no_bucket_call()
+    {
+        // daprd counts every error a call returns against the target's breaker, once per retry. A bucket read of a key
+        // not yet written (every new audit object), a registry first-write that finds its key (a duplicate) and an ops
+        // lookup answered 404 are errors to it: a breaker there opened on normal traffic (docs/deploy.md). The chart and
+        // components/local render the same policy (the tests beside this one).
+        var targets = ComponentFiles("aws").OfKind("Resiliency").Single()["spec"]!["targets"]!.AsObject();
+        var breakers = new List<string>();
+        foreach (var (group, byName) in targets)
+        {
+            foreach (var (name, target) in byName!.AsObject())
+            {
+                foreach (var (direction, policies) in new[] { ("", target), ("/outbound", target?["outbound"]), ("/inbound", target?["inbound"]) })
+                {
+                    if (policies?["circuitBreaker"] is not null)
+                    {
+                        breakers.Add($"{group}/{name}{direction}");
+                    }
+                }
+            }
+        }
+
+        Assert.Equal([$"components/{PlatformNames.Components.PubSub}/outbound"], breakers);
+        foreach (var bucket in new[] { PlatformNames.Components.RawAuditBucketBinding, PlatformNames.Components.ProcessedBucketBinding })
+        {
+            Assert.Null(targets["components"]![bucket]!["outbound"]!["retry"]);
+        }
+    }
+
+    [Fact]
     public void Local_and_aws_files_share_subscriptions_and_resiliency()
     {
         var local = ComponentFiles("local");
