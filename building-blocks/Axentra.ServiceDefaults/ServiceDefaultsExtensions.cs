@@ -37,6 +37,7 @@ public static class ServiceDefaultsExtensions
             options.IncludeScopes = true;
             options.UseUtcTimestamp = true;
             options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            options.JsonWriterOptions = options.JsonWriterOptions with { Encoder = Contracts.PlatformJson.Encoder };
         });
 
         // ASP.NET Core writes two Information lines per request (Hosting.Diagnostics "Request starting/finished")
@@ -86,8 +87,13 @@ public static class ServiceDefaultsExtensions
         // ASP.NET Core adds the request's trace id to every ProblemDetails (as trace_id under the snake_case policy).
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BackendUnavailableExceptionHandler>();
-        // Every JSON the platform writes (bodies, records, objects) is snake_case, as in design.md §3.
-        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        // Every JSON the platform writes (bodies, records, objects) is snake_case, as in design.md §3, with its text as
+        // it is (ProblemDetails among them: no \u0027 around the quoted names in a detail).
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.Encoder = Contracts.PlatformJson.Encoder;
+        });
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy());
         return builder;
     }

@@ -95,11 +95,25 @@ internal sealed class WebhookAuthOptionsValidator(bool requireCredentials, IOpti
             failures.Add("Intake:Auth:ApiKeyHeader must name a header.");
         }
 
-        foreach (var secret in options.SigningSecrets)
+        foreach (var (list, entries) in new[] { ("ApiKeys", options.ApiKeys), ("BearerTokens", options.BearerTokens), ("SigningSecrets", options.SigningSecrets) })
+        {
+            if (entries.Any(string.IsNullOrWhiteSpace))
+            {
+                // A secret left unset (an empty environment variable, a missing Kubernetes secret key) admits nobody; say so
+                // at start-up rather than answer every webhook 401.
+                failures.Add($"An Intake:Auth:{list} entry is empty: a credential left unset?");
+            }
+        }
+
+        foreach (var secret in options.SigningSecrets.Where(s => !string.IsNullOrWhiteSpace(s)))
         {
             try
             {
-                _ = StandardWebhookSignature.DecodeSecret(secret);
+                if (StandardWebhookSignature.DecodeSecret(secret).Length < StandardWebhookSignature.MinSecretBytes)
+                {
+                    // An HMAC key of a few bytes (or none: "whsec_" alone) can be guessed; Standard Webhooks keys are 24-64 bytes.
+                    failures.Add($"Every Intake:Auth:SigningSecrets entry must decode to at least {StandardWebhookSignature.MinSecretBytes} bytes (Standard Webhooks: 24-64).");
+                }
             }
             catch (FormatException)
             {
@@ -107,9 +121,9 @@ internal sealed class WebhookAuthOptionsValidator(bool requireCredentials, IOpti
             }
         }
 
-        if (new SecretSet(options.ApiKeys).Overlaps(new SecretSet(ops.CurrentValue.ApiKeys)))
+        if (new SecretSet(options.SenderSecrets).Overlaps(new SecretSet(ops.CurrentValue.ApiKeys)))
         {
-            failures.Add("An API key is configured both for webhook senders (Intake:Auth:ApiKeys) and for operators (Ops:Auth:ApiKeys); they must differ.");
+            failures.Add("A secret is configured both for webhook senders (Intake:Auth: an API key, bearer token, Basic password or signing secret) and for operators (Ops:Auth:ApiKeys); they must differ.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

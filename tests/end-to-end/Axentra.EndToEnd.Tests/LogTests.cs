@@ -34,5 +34,8 @@ public sealed class LogTests(PublishedStandalone build)
         });
         Assert.DoesNotContain(host.OutputLines, l => l.Contains(marker, StringComparison.Ordinal));
         Assert.DoesNotContain(host.OutputLines, l => l.Contains(StandaloneProcess.WebhookKey, StringComparison.Ordinal) || l.Contains(StandaloneProcess.OpsKey, StringComparison.Ordinal));
+
+        // Text as written (PlatformJson): the start-up warning about Ben's tables, not "Ben\u0027s tables".
+        Assert.Contains(host.OutputLines, l => l.StartsWith('{') && l.Contains("Ben's tables are not configured", StringComparison.Ordinal));
     }
 }

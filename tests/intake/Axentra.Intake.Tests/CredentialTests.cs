@@ -170,6 +170,40 @@ public sealed class StartupCredentialTests
         Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("both for webhook senders", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Intake:Auth:BearerTokens:0")]
+    [InlineData("Intake:Auth:Basic:Password")]
+    [InlineData("Intake:Auth:SigningSecrets:0")]
+    public void An_operator_key_equal_to_any_sender_secret_refuses_to_start(string senderSetting)
+    {
+        // A sender holding it could send it as x-api-key and open the ops routes (design.md §3).
+        var secret = "whsec_" + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes("shared-by-a-sender-and-an-operator"));
+        var failure = StartupFailure(b => b
+            .UseSetting("Intake:Auth:Basic:Username", "eventbridge")
+            .UseSetting(senderSetting, secret)
+            .UseSetting("Ops:Auth:ApiKeys:0", secret));
+        Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("both for webhook senders", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("whsec_")]
+    [InlineData("whsec_AA==")] // one byte: 256 guesses
+    public void A_signing_secret_too_short_to_be_secret_refuses_to_start(string secret)
+    {
+        var failure = StartupFailure(b => b.UseSetting("Intake:Auth:SigningSecrets:0", secret));
+        Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("at least 24 bytes", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Intake:Auth:ApiKeys:0")]
+    [InlineData("Intake:Auth:BearerTokens:0")]
+    public void An_empty_credential_entry_refuses_to_start(string setting)
+    {
+        // An unset secret (say a missing Kubernetes secret key) used to count as "a credential is configured".
+        var failure = StartupFailure(b => b.UseSetting("Logging:LogLevel:Default", "None").UseSetting(setting, ""));
+        Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("entry is empty", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_malformed_signing_secret_refuses_to_start()
     {

@@ -77,6 +77,11 @@ public sealed class OpsEdgeTests : IDisposable
         var byHash = await Ops($"/events?payload_hash={receipt.GetProperty("payload_hash").GetString()}");
         Assert.Equal(HttpStatusCode.OK, byHash.StatusCode);
         Assert.Equal(eventId, (await byHash.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("event_id").GetString());
+
+        // An operator reads this with curl: the timestamp as written, not "…\u002B00:00" (PlatformJson).
+        var text = await (await Ops($"/events/{eventId}")).Content.ReadAsStringAsync(Ct);
+        Assert.EndsWith("+00:00", details.GetProperty("processing_timestamp").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"\"processing_timestamp\":\"{details.GetProperty("processing_timestamp").GetString()}\"", text, StringComparison.Ordinal);
     }
 
     [Fact]

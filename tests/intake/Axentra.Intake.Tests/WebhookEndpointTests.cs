@@ -128,6 +128,17 @@ public sealed class WebhookEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task Problem_details_keep_their_text_as_written()
+    {
+        var response = await _client.SendAsync(StandaloneApp.Webhook("""{"event_type":"new_store","store_id":"dupC","x":1,"x":2}"""), Ct);
+        await AssertProblem(response, HttpStatusCode.BadRequest);
+
+        // Not "The member name \u0027x\u0027 … RFC 7493 \u00A72.3" (PlatformJson).
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.Contains("The member name 'x' appears twice in one object (I-JSON, RFC 7493 §2.3).", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bytes_that_are_not_utf8_get_400_not_a_server_error()
     {
         var body = Encoding.UTF8.GetBytes("{\"event_type\":\"new_store\",\"store_id\":\"x\",\"n\":\"").Append((byte)0xff).Concat(Encoding.UTF8.GetBytes("\"}")).ToArray();
@@ -265,6 +276,38 @@ public sealed class WebhookLimitTests
 
         var other = await client.SendAsync(StandaloneApp.Webhook("""{"store_id":"s","n":"rotated"}""", StandaloneApp.RotatedApiKey), Ct);
         Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task Forged_signatures_are_401_and_spend_nothing_of_the_signed_senders_rate_limit()
+    {
+        // Every signed sender shares the one "signature" credential: a forger must not be able to drain it.
+        using var app = new StandaloneApp(new() { ["Intake:RateLimit:PermitsPerSecond"] = "1", ["Intake:RateLimit:Burst"] = "2" });
+        using var client = app.CreateClient();
+        for (var i = 0; i < 5; i++)
+        {
+            var forged = StandaloneApp.Webhook($$"""{"store_id":"s","n":{{i}}}""", apiKey: null);
+            forged.Headers.Add("webhook-id", $"msg_forged_{i}");
+            forged.Headers.Add("webhook-timestamp", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            forged.Headers.Add("webhook-signature", "v1,AAAA");
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(forged, Ct)).StatusCode);
+        }
+
+        var real = StandaloneApp.SignedWebhook("""{"store_id":"s","n":"real"}""", StandaloneApp.SigningSecret, "msg_real", DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(real, Ct)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    [InlineData("application/json; charset=UTF-8")]
+    public async Task A_utf8_charset_is_accepted_quoted_or_not(string contentType)
+    {
+        using var app = new StandaloneApp();
+        using var client = app.CreateClient();
+        var request = StandaloneApp.Webhook("""{"store_id":"s-ct","n":1}""");
+        request.Content!.Headers.Remove("Content-Type");
+        Assert.True(request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType));
+        Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(request, Ct)).StatusCode);
     }
 
     [Fact]

@@ -187,7 +187,7 @@ public static class AuditApi
             listing.From?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             listing.To?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             events,
-            next), AuditJsonContext.Default.AuditEventPage);
+            next), AuditJsonContext.Readable.AuditEventPage);
 
     private static bool TryParseDay(string? text, out DateOnly? day)
     {

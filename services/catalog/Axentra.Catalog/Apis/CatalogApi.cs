@@ -67,7 +67,7 @@ public static class CatalogApi
         }
 
         var report = await replay.ReplayAsync(new ReplayRequest(storeId, fromDay, toDay, recompute ?? false), cancellationToken).ConfigureAwait(false);
-        return TypedResults.Json(report, CatalogJsonContext.Default.ReplayReport);
+        return TypedResults.Json(report, CatalogJsonContext.Readable.ReplayReport);
     }
 
     private static bool TryParseDay(string? value, out DateOnly day) =>
@@ -119,7 +119,7 @@ public static class CatalogApi
         var status = await projection.GetStoreStatusAsync(storeId, cancellationToken).ConfigureAwait(false);
         var next = page.ContinuationToken is null ? null : items.Count > 0 ? items[^1].ProductId : null;
         return TypedResults.Json(
-            new StoreCatalogPage(storeId, status?.Value.Status ?? StoreStatuses.Active, items, next), CatalogJsonContext.Default.StoreCatalogPage);
+            new StoreCatalogPage(storeId, status?.Value.Status ?? StoreStatuses.Active, items, next), CatalogJsonContext.Readable.StoreCatalogPage);
     }
 
     private static ProblemHttpResult? InvalidId(string name, string value) =>

@@ -106,7 +106,7 @@ public sealed class CatalogEntries(IStateStore state, IObjectBucket processed, C
         {
             if (target.Content is { } content)
             {
-                await processed.PutAsync(key.ObjectKey, JsonSerializer.SerializeToUtf8Bytes(content, CatalogJsonContext.Default.JsonElement), cancellationToken).ConfigureAwait(false);
+                await processed.PutAsync(key.ObjectKey, JsonSerializer.SerializeToUtf8Bytes(content, CatalogJsonContext.Readable.JsonElement), cancellationToken).ConfigureAwait(false);
                 metrics?.Written(key.ObjectKey, deleted: false);
             }
             else

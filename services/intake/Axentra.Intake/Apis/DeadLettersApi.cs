@@ -45,7 +45,7 @@ public static class DeadLettersApi
         }
 
         var list = await deadLetters.ListAsync(subscriber, Math.Clamp(limit ?? 100, 1, MaxPage), cancellationToken).ConfigureAwait(false);
-        return TypedResults.Json(list, IntakeJsonContext.Default.IReadOnlyListDeadLetter);
+        return TypedResults.Json(list, IntakeJsonContext.Readable.IReadOnlyListDeadLetter);
     }
 
     private static async Task<Results<JsonHttpResult<DeadLetterRedrive>, ProblemHttpResult>> RedriveAllAsync(
@@ -57,7 +57,7 @@ public static class DeadLettersApi
         }
 
         var redrive = await deadLetters.RedriveAsync(subscriber, null, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Json(redrive, IntakeJsonContext.Default.DeadLetterRedrive);
+        return TypedResults.Json(redrive, IntakeJsonContext.Readable.DeadLetterRedrive);
     }
 
     private static async Task<Results<JsonHttpResult<DeadLetterRedrive>, ProblemHttpResult>> RedriveOneAsync(
@@ -76,7 +76,7 @@ public static class DeadLettersApi
         var redrive = await deadLetters.RedriveAsync(subscriber, messageId, cancellationToken).ConfigureAwait(false);
         return redrive.Redriven == 0
             ? TypedResults.Problem($"No dead letter {messageId} for {subscriber}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
-            : TypedResults.Json(redrive, IntakeJsonContext.Default.DeadLetterRedrive);
+            : TypedResults.Json(redrive, IntakeJsonContext.Readable.DeadLetterRedrive);
     }
 
     private static ProblemHttpResult UnsafeSubscriber() =>

@@ -90,7 +90,7 @@ public static class EventsApi
         var view = await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false);
         return view is null
             ? TypedResults.Problem($"No event '{eventId}' is registered (or it is past its retention).", statusCode: StatusCodes.Status404NotFound, title: "Event not found")
-            : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Default.EventDetails);
+            : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Readable.EventDetails);
     }
 
     private static async Task<Results<JsonHttpResult<EventDetails>, ProblemHttpResult>> FindByPayloadHashAsync(string? payload_hash, PayloadHashLookup lookup, CancellationToken cancellationToken)
@@ -103,6 +103,6 @@ public static class EventsApi
         var view = await lookup.FindAsync(payload_hash, cancellationToken).ConfigureAwait(false);
         return view is null
             ? TypedResults.Problem("No event is registered with this payload hash.", statusCode: StatusCodes.Status404NotFound, title: "Event not found")
-            : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Default.EventDetails);
+            : TypedResults.Json(EventDetails.Of(view), IntakeJsonContext.Readable.EventDetails);
     }
 }

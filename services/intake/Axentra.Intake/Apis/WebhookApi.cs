@@ -98,11 +98,11 @@ public static class WebhookApi
                 "No valid credential: send an API key, Basic or Bearer credential, or a Standard Webhooks signature.");
         }
 
-        if (rateLimiter.TryAcquire(auth.Credential) is { } wait)
+        // A signature is checked before its sender's tokens are spent (below): every signed sender shares one
+        // credential, which a request with a forged signature must not drain.
+        if (auth.Decision != AuthDecision.NeedsSignature && RateLimited(context, rateLimiter, auth.Credential, metrics) is { } limited)
         {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            return Refuse(metrics, "rate_limited", StatusCodes.Status429TooManyRequests, "Too many requests",
-                "This credential is over its rate limit; retry after the Retry-After delay.");
+            return limited;
         }
 
         if (!IsJson(request.ContentType))
@@ -129,10 +129,18 @@ public static class WebhookApi
                 $"The body is larger than {options.MaxBodyBytes} bytes.");
         }
 
-        if (auth.Decision == AuthDecision.NeedsSignature && authenticator.VerifySignature(request.Headers, body) is { } signatureError)
+        if (auth.Decision == AuthDecision.NeedsSignature)
         {
-            Challenge(context, authenticator);
-            return Refuse(metrics, "bad_signature", StatusCodes.Status401Unauthorized, "Unauthorized", $"Invalid Standard Webhooks signature: {signatureError}.");
+            if (authenticator.VerifySignature(request.Headers, body) is { } signatureError)
+            {
+                Challenge(context, authenticator);
+                return Refuse(metrics, "bad_signature", StatusCodes.Status401Unauthorized, "Unauthorized", $"Invalid Standard Webhooks signature: {signatureError}.");
+            }
+
+            if (RateLimited(context, rateLimiter, auth.Credential, metrics) is { } signedLimited)
+            {
+                return signedLimited;
+            }
         }
 
         var webhookId = request.Headers.TryGetValue(StandardWebhookSignature.IdHeader, out var id) ? id.ToString() : null;
@@ -182,10 +190,10 @@ public static class WebhookApi
         {
             case RegistrationResult.Accepted accepted:
                 metrics.Accepted(accepted.Event.EventType);
-                return TypedResults.Json(WebhookReceipt.Of(accepted.Event, duplicate: false), IntakeJsonContext.Default.WebhookReceipt, statusCode: StatusCodes.Status202Accepted);
+                return TypedResults.Json(WebhookReceipt.Of(accepted.Event, duplicate: false), IntakeJsonContext.Readable.WebhookReceipt, statusCode: StatusCodes.Status202Accepted);
             case RegistrationResult.Duplicate duplicate:
                 metrics.Duplicate();
-                return TypedResults.Json(WebhookReceipt.Of(duplicate.Event, duplicate: true), IntakeJsonContext.Default.WebhookReceipt, statusCode: StatusCodes.Status200OK);
+                return TypedResults.Json(WebhookReceipt.Of(duplicate.Event, duplicate: true), IntakeJsonContext.Readable.WebhookReceipt, statusCode: StatusCodes.Status200OK);
             case RegistrationResult.InFlight inFlight:
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(inFlight.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 return Refuse(metrics, "in_flight", StatusCodes.Status503ServiceUnavailable, "Event in flight",
@@ -193,6 +201,19 @@ public static class WebhookApi
             default:
                 throw new UnreachableException();
         }
+    }
+
+    /// <summary>A 429 with <c>Retry-After</c> when <paramref name="credential"/> is over its rate limit, else null (a token spent).</summary>
+    private static ProblemHttpResult? RateLimited(HttpContext context, WebhookRateLimiter rateLimiter, string credential, IntakeMetrics metrics)
+    {
+        if (rateLimiter.TryAcquire(credential) is not { } wait)
+        {
+            return null;
+        }
+
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return Refuse(metrics, "rate_limited", StatusCodes.Status429TooManyRequests, "Too many requests",
+            "This credential is over its rate limit; retry after the Retry-After delay.");
     }
 
     /// <summary>A 401's <c>WWW-Authenticate</c> (RFC 9110 §11.6.1): the configured schemes, when any has one.</summary>
@@ -215,7 +236,7 @@ public static class WebhookApi
     private static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media)
         && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-        && (!media.Charset.HasValue || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+        && (!media.Charset.HasValue || HeaderUtilities.RemoveQuotes(media.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase)); // charset="utf-8" too (RFC 9110 §8.3.1)
 
     /// <summary>The body's bytes, or null when it exceeds <paramref name="limit"/> (read no further than that).</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpContext context, int limit)

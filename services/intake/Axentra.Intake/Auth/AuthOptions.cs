@@ -23,8 +23,15 @@ public sealed class WebhookAuthOptions
     /// <summary>How far a signed <c>webhook-timestamp</c> may be from now, either way.</summary>
     public TimeSpan SignatureTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>True when a credential that can admit a request is configured: empty entries (a secret left unset) do not count.</summary>
     public bool HasAnyCredential =>
-        ApiKeys.Count > 0 || BearerTokens.Count > 0 || SigningSecrets.Count > 0 || Basic.IsConfigured;
+        ApiKeys.Any(IsSet) || BearerTokens.Any(IsSet) || SigningSecrets.Any(IsSet) || Basic.IsConfigured;
+
+    /// <summary>Every secret a sender holds, any of which an operator's key must differ from.</summary>
+    public IEnumerable<string> SenderSecrets =>
+        ApiKeys.Concat(BearerTokens).Concat(SigningSecrets).Append(Basic.Password ?? string.Empty).Where(IsSet);
+
+    private static bool IsSet(string? secret) => !string.IsNullOrWhiteSpace(secret);
 }
 
 public sealed class BasicCredential

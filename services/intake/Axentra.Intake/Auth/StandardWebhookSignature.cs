@@ -18,6 +18,9 @@ public sealed class StandardWebhookSignature
     public const string SignatureHeader = "webhook-signature";
     private const string SecretPrefix = "whsec_";
 
+    /// <summary>The shortest signing key accepted at start-up (the specification's keys are 24 to 64 bytes).</summary>
+    public const int MinSecretBytes = 24;
+
     private readonly byte[][] _keys;
     private readonly TimeSpan _tolerance;
 

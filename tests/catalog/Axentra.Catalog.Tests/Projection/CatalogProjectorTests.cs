@@ -37,6 +37,25 @@ public sealed class CatalogProjectorTests
     }
 
     [Fact]
+    public async Task Catalog_objects_keep_their_text_as_written_not_escaped()
+    {
+        // The knowledge bases take these objects in as they are: "Caf\u00E9" there is not the word a shopper types.
+        await using var catalog = new CatalogHarness();
+        const string name = "Nature's Café™ <50mg> & more +";
+        var payload = Product(EventTypes.ProductCreate, name, updatedMinute: 1).Replace("\"name\":", "\"note\":\"line\\none \\\"quoted\\\"\",\"name\":", StringComparison.Ordinal);
+
+        Assert.Equal(DeliveryOutcome.Success, await catalog.DeliverAsync(Envelope("e-1", EventTypes.ProductCreate, payload)));
+
+        foreach (var key in new[] { Master, Copy })
+        {
+            var text = (await catalog.ReadAsync(key))!;
+            Assert.Contains("\"name\":\"Nature's Café™ <50mg> & more +\"", text, StringComparison.Ordinal);
+            Assert.Contains("\"note\":\"line\\none \\\"quoted\\\"\"", text, StringComparison.Ordinal); // what JSON itself requires is still escaped
+            Assert.Equal(name, JsonNode.Parse(text)!["name"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task Update_delete_then_an_older_update_leaves_the_product_deleted_and_announces_only_real_changes()
     {
         await using var catalog = new CatalogHarness();
