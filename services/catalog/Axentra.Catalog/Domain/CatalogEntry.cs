@@ -155,6 +155,9 @@ public sealed record StoreStatusState(string Status, CatalogVersion Version)
     /// </summary>
     public IReadOnlyList<string> PendingRemoval { get; init; } = [];
 
+    /// <summary>The store's latest deletion, kept when it is re-created: product events older than it are not catalogued for the store.</summary>
+    public CatalogVersion? LastDeletion { get; init; }
+
     public bool IsDeleted => Status == StoreStatuses.Deleted;
 }
 
@@ -168,5 +171,8 @@ public static class StoreStatusRules
     public static StoreStatusState? Decide(StoreStatusState? current, CatalogVersion incoming) =>
         current is not null && (current.Version.EventId == incoming.EventId || current.Version >= incoming)
             ? null
-            : new StoreStatusState(incoming.Deleted ? StoreStatuses.Deleted : StoreStatuses.Active, incoming);
+            : new StoreStatusState(incoming.Deleted ? StoreStatuses.Deleted : StoreStatuses.Active, incoming)
+            {
+                LastDeletion = incoming.Deleted && (current?.LastDeletion is not { } last || incoming > last) ? incoming : current?.LastDeletion,
+            };
 }

@@ -60,7 +60,18 @@ public sealed class CatalogProjection(
         if (status?.Value.IsDeleted == true)
         {
             warnings.Add($"store {storeId} is deleted (event {status.Value.Value.Version.EventId}); its catalog is not served, store copy not written");
-            return new CatalogEffect($"master: {Describe(master, "updated")}; store copy not written (store deleted)", warnings, 0);
+            // A copy written by an attempt that raced the deletion (and failed before its re-check) must not stay served.
+            var gone = await entries.ApplyAsync(storeKey, status.Value.Value.Version, content: null, announce: true, force: true, cancellationToken).ConfigureAwait(false);
+            var sentForDeleted = await announcer.AnnounceAsync(storeId, [gone], cancellationToken).ConfigureAwait(false);
+            return new CatalogEffect($"master: {Describe(master, "updated")}; store copy not written (store deleted)", warnings, sentForDeleted);
+        }
+
+        if (status?.Value.LastDeletion is { } lastDeletion && version < lastDeletion)
+        {
+            // Older than the store's deletion: in order, the deletion would have removed it.
+            var tomb = await entries.ApplyAsync(storeKey, lastDeletion, content: null, announce: true, force: false, cancellationToken).ConfigureAwait(false);
+            var sentOld = await announcer.AnnounceAsync(storeId, [tomb], cancellationToken).ConfigureAwait(false);
+            return new CatalogEffect($"master: {Describe(master, "updated")}; store copy: older than the store's deletion, not written", warnings, sentOld);
         }
 
         var copy = await entries.ApplyAsync(storeKey, version, projected.StoreCopy, announce: true, force: false, cancellationToken, recompute).ConfigureAwait(false);
@@ -94,6 +105,13 @@ public sealed class CatalogProjection(
         while (true)
         {
             var current = await GetStoreStatusAsync(storeId, cancellationToken).ConfigureAwait(false);
+            if (current is { } unfinished && unfinished.Value.PendingRemoval.Count > 0 && unfinished.Value.Version.EventId != envelope.EventId)
+            {
+                // Another deletion did not finish (it failed half-way): finish it before anything replaces its status.
+                await RemoveStoreCatalogAsync(storeId, unfinished.Value, [], cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             var next = StoreStatusRules.Decide(current?.Value, version);
             if (next is null)
             {

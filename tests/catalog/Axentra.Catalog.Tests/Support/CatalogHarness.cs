@@ -26,7 +26,7 @@ internal sealed class CatalogHarness : IAsyncDisposable
 
     private readonly IHost _host;
 
-    public CatalogHarness(ISourceOfTruth? sourceOfTruth = null)
+    public CatalogHarness(ISourceOfTruth? sourceOfTruth = null, Action<IServiceCollection>? configure = null)
     {
         DataDirectory = Directory.CreateTempSubdirectory("axentra-catalog-tests-").FullName;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -36,6 +36,7 @@ internal sealed class CatalogHarness : IAsyncDisposable
         builder.AddCatalog(sourceOfTruthRequired: false);
         builder.Services.AddSingleton<IMessagePublisher>(Publisher);
         builder.Services.AddSingleton(sourceOfTruth ?? SourceOfTruth);
+        configure?.Invoke(builder.Services);
         _host = builder.Build();
         Projector = _host.Services.GetRequiredService<CatalogProjector>();
         Registry = _host.Services.GetRequiredService<EventRegistry>();
