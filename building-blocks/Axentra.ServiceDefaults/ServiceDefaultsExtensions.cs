@@ -119,6 +119,7 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
-    private static bool IsOperationalPath(PathString path) =>
+    /// <summary>Health and metrics: what the kubelet and Prometheus call directly, not through a Dapr sidecar.</summary>
+    public static bool IsOperationalPath(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
 }

@@ -24,6 +24,16 @@ Non-secret settings only: credentials come from the Secret through envFrom.
   value: {{ $root.Values.names.components.pubSub | quote }}
 - name: Dapr__ProgrammaticSubscriptions
   value: {{ $root.Values.dapr.programmaticSubscriptions | quote }}
+{{- with $root.Values.dapr.appTokenSecret }}
+{{- /* The token the sidecar sends (dapr.io/app-token-secret), for the app to check; required, so a missing one stops the pod. */}}
+- name: APP_API_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . | quote }}
+      key: token
+- name: Dapr__RequireAppApiToken
+  value: "true"
+{{- end }}
 - name: Dapr__Buckets__RawAudit__Binding
   value: {{ $root.Values.names.components.rawAuditBinding | quote }}
 - name: Dapr__Buckets__RawAudit__Type

@@ -21,6 +21,7 @@ public sealed class Program
 
         var app = builder.Build();
         app.UseServiceDefaults();
+        app.UseDaprAppToken(path => !ServiceDefaultsExtensions.IsOperationalPath(path)); // only the sidecar (and probes, Prometheus) call this app
         app.UseDaprSubscriptionCloudEvents(); // Dapr delivers CloudEvents; the handlers read their data (the envelope) and id
         app.MapDefaultEndpoints();
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -24,6 +24,7 @@ public sealed class Program
 
         var app = builder.Build();
         app.UseServiceDefaults();
+        app.UseDaprAppToken(path => path.StartsWithSegments("/dapr")); // the subscription routes; the rest is the public edge
         app.UseOpsEdge();
         app.UseDaprSubscriptionCloudEvents(); // only the subscription routes: a webhook is never unwrapped
         app.MapDefaultEndpoints();

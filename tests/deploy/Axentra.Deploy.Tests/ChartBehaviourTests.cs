@@ -34,6 +34,24 @@ public sealed class ChartBehaviourTests
     }
 
     [Fact]
+    public void Every_sidecar_sends_the_app_api_token_and_every_app_requires_it()
+    {
+        // Without it, anything that reaches a pod's port could post envelopes to the subscription routes (DaprAppToken).
+        var objects = Production();
+
+        foreach (var appId in AppIds)
+        {
+            var deployment = DeploymentOf(objects, appId);
+            Assert.Equal("axentra-dapr-app-token", deployment.PodAnnotations()["dapr.io/app-token-secret"]);
+            var env = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray().Select(e => e!.AsObject()).ToList();
+            var token = Assert.Single(env, e => (string)e["name"]! == Axentra.BuildingBlocks.Dapr.DaprAppToken.EnvironmentVariable);
+            Assert.Equal("axentra-dapr-app-token", (string)token["valueFrom"]!["secretKeyRef"]!["name"]!);
+            Assert.Equal("token", (string)token["valueFrom"]!["secretKeyRef"]!["key"]!); // the key Dapr's injector reads
+            Assert.Equal("true", deployment.ContainerEnv()["Dapr__RequireAppApiToken"]);
+        }
+    }
+
+    [Fact]
     public void Pods_run_non_root_read_only_with_probes_a_writable_tmp_and_graceful_shutdown()
     {
         var objects = Production();

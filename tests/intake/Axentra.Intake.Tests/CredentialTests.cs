@@ -205,6 +205,16 @@ public sealed class StartupCredentialTests
     }
 
     [Fact]
+    public void A_deployment_that_requires_the_dapr_app_token_refuses_to_start_without_one()
+    {
+        // The chart sets Dapr:RequireAppApiToken: a missing token must not leave the subscription routes open (DaprAppTokenTests).
+        var failure = StartupFailure(b => b
+            .UseSetting("Intake:Auth:ApiKeys:0", "sender")
+            .UseSetting(Axentra.BuildingBlocks.Dapr.DaprAppToken.RequireKey, "true"));
+        Assert.Contains(Chain(failure), e => e.Message.Contains(Axentra.BuildingBlocks.Dapr.DaprAppToken.RequireKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_malformed_signing_secret_refuses_to_start()
     {
         var failure = StartupFailure(b => b.UseSetting("Intake:Auth:SigningSecrets:0", "whsec_***"));

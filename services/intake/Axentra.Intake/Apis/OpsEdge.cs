@@ -116,6 +116,8 @@ public static class OpsEdgeProxy
             Transforms =
             [
                 new Dictionary<string, string> { ["RequestHeader"] = "dapr-app-id", ["Set"] = appId },
+                // The sidecar's own credential to its app (DaprAppToken): never one a caller of the edge sent.
+                new Dictionary<string, string> { ["RequestHeaderRemove"] = DaprAppToken.Header },
             ],
         };
         ClusterConfig Cluster(string appId) => new()

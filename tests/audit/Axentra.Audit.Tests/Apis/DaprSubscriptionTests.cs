@@ -92,6 +92,39 @@ public sealed class DaprSubscriptionTests : IAsyncLifetime
     }
 
     /// <summary>A CloudEvent as the sidecar delivers what intake published with PublishByteEventAsync (application/json data).</summary>
+    [Fact]
+    public async Task With_an_app_api_token_only_the_sidecar_reaches_the_service_and_probes_still_do()
+    {
+        // Audit is called only by its sidecar (deliveries, the ops edge's service invocation), the kubelet and Prometheus.
+        await using var factory = await AuditServiceFactory.StartAsync(new Dictionary<string, string> { [Axentra.BuildingBlocks.Dapr.DaprAppToken.ConfigKey] = "audit-app-token" });
+        using var client = factory.CreateClient();
+        var envelope = Envelopes.For("""{"event_type":"new_store","store_id":"s-forged"}""", EventTypes.StoreCreate);
+        foreach (var token in new[] { null, "wrong" })
+        {
+            using var content = new StringContent(CloudEvent(envelope).ToJsonString(), Encoding.UTF8, "application/cloudevents+json");
+            using var forged = new HttpRequestMessage(HttpMethod.Post, Route) { Content = content };
+            using var read = new HttpRequestMessage(HttpMethod.Get, $"/audit/events/{envelope.EventId}");
+            if (token is not null)
+            {
+                forged.Headers.Add(Axentra.BuildingBlocks.Dapr.DaprAppToken.Header, token);
+                read.Headers.Add(Axentra.BuildingBlocks.Dapr.DaprAppToken.Header, token);
+            }
+
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(forged, TestContext.Current.CancellationToken)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(read, TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        Assert.DoesNotContain(factory.Sidecar.BindingInvocations, i => i.Operation == "create");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/metrics", TestContext.Current.CancellationToken)).StatusCode);
+
+        using var delivered = new StringContent(CloudEvent(envelope).ToJsonString(), Encoding.UTF8, "application/cloudevents+json");
+        using var fromSidecar = new HttpRequestMessage(HttpMethod.Post, Route) { Content = delivered };
+        fromSidecar.Headers.Add(Axentra.BuildingBlocks.Dapr.DaprAppToken.Header, "audit-app-token");
+        var response = await client.SendAsync(fromSidecar, TestContext.Current.CancellationToken);
+        Assert.Contains("SUCCESS", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
     private static JsonObject CloudEvent(WebhookEnvelope envelope) => new()
     {
         ["specversion"] = "1.0",

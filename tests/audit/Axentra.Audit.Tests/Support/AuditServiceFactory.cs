@@ -13,11 +13,17 @@ namespace Axentra.Audit.Tests.Support;
 /// </summary>
 internal sealed class AuditServiceFactory : WebApplicationFactory<Program>
 {
-    private AuditServiceFactory(DaprSidecarStandIn sidecar) => Sidecar = sidecar;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    private AuditServiceFactory(DaprSidecarStandIn sidecar, IReadOnlyDictionary<string, string> settings)
+    {
+        Sidecar = sidecar;
+        _settings = settings;
+    }
 
     public DaprSidecarStandIn Sidecar { get; }
 
-    public static async Task<AuditServiceFactory> StartAsync()
+    public static async Task<AuditServiceFactory> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var sidecar = await DaprSidecarStandIn.StartAsync(new DaprSidecarStandInOptions
         {
@@ -30,11 +36,18 @@ internal sealed class AuditServiceFactory : WebApplicationFactory<Program>
                 [PlatformNames.Components.ProcessedBucketBinding] = StandInBindingType.AwsS3,
             },
         });
-        return new AuditServiceFactory(sidecar);
+        return new AuditServiceFactory(sidecar, settings ?? new Dictionary<string, string>());
     }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureTestServices(services => services.AddSingleton(Sidecar.Client));
+    }
 
     public override async ValueTask DisposeAsync()
     {
