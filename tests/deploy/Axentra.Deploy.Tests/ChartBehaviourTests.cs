@@ -33,6 +33,39 @@ public sealed class ChartBehaviourTests
         }
     }
 
+    [Theory]
+    [InlineData("default")]
+    [InlineData("production-values.yaml")]
+    public void A_webhook_at_the_charts_body_limit_still_fits_in_an_sns_message(string valueSet)
+    {
+        // SNS refuses a message over 256 KiB; the payload travels base64 in the envelope, inside a CloudEvent. A body
+        // intake accepts but SNS refuses would be a 503 on every retry for a day (docs/deploy.md).
+        const int SnsMaxMessageBytes = 262_144;
+        const int CloudEventWrapperAllowance = 2_048; // specversion, id, source, type, topic, pubsubname, trace ids, time
+        var intake = DeploymentOf(Manifests.Render(valueSet), PlatformNames.AppIds.Intake);
+        var limit = int.Parse(intake.ContainerEnv()["Intake__MaxBodyBytes"], System.Globalization.CultureInfo.InvariantCulture);
+        var longest = new string('x', SafeKeySegment.MaxLength);
+        var envelope = new WebhookEnvelope
+        {
+            EventId = "0123456789abcdef-1765297638",
+            PayloadHash = new string('0', 64),
+            EventType = EventTypes.ProductUpdate,
+            StoreId = longest,
+            ProductId = longest,
+            S3Key = StorageKeys.RawAuditObject(longest, EventTypes.ProductUpdate, DateTimeOffset.UnixEpoch, "0123456789abcdef-1765297638"),
+            ReceivedAt = DateTimeOffset.UnixEpoch,
+            DedupeKey = "webhook-id:" + longest,
+            GeneratedIds = ["store_id", "product_id"],
+            RoutingTarget = longest,
+            TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            TraceState = longest,
+            Payload = new byte[limit],
+        };
+
+        var size = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(envelope, ContractsJsonContext.Default.WebhookEnvelope).Length + CloudEventWrapperAllowance;
+        Assert.True(size <= SnsMaxMessageBytes, $"a {limit}-byte body makes a message of about {size} bytes, over SNS's {SnsMaxMessageBytes}");
+    }
+
     [Fact]
     public void Every_sidecar_sends_the_app_api_token_and_every_app_requires_it()
     {
