@@ -68,7 +68,8 @@ public static class IntakeModule
     }
 
     /// <summary>The ops credential check and access log, in front of every ops route. Call before routing.</summary>
-    public static IApplicationBuilder UseOpsEdge(this IApplicationBuilder app) => app.UseMiddleware<OpsEdge>();
+    /// <summary>The public edge: request targets that could get around a path rule refused (<see cref="RequestTargetGuard"/>), then the ops routes' credential.</summary>
+    public static IApplicationBuilder UseOpsEdge(this IApplicationBuilder app) => app.UseMiddleware<RequestTargetGuard>().UseMiddleware<OpsEdge>();
 
     public static IEndpointRouteBuilder MapIntake(this IEndpointRouteBuilder endpoints)
     {
