@@ -7,11 +7,18 @@ namespace Axentra.Catalog.Domain;
 /// The version of a catalog entry's state: when that state is from (the payload's <c>updated_at</c>, else the
 /// receipt time), whether it is a deletion, and the event that brought it. Versions are totally ordered so that
 /// every replica and every replay reach the same result whatever order the events arrive in: by timestamp, then
-/// a deletion after an upsert of the same instant (a row cannot be changed by the event that removes it), then
-/// by event id.
+/// a deletion after an upsert of the same instant (a row cannot be changed by the event that removes it), then by
+/// when intake received the event (two changes with the same <c>updated_at</c>, say a price change that did not bump
+/// it: the later one wins), then by event id.
 /// </summary>
 public sealed record CatalogVersion(DateTimeOffset Timestamp, bool Deleted, string EventId) : IComparable<CatalogVersion>
 {
+    /// <summary>
+    /// When intake received the event (the registry's exact time; a replay without it has the event id's seconds).
+    /// Null in entries written before it was kept: such a version sorts before any event received since.
+    /// </summary>
+    public DateTimeOffset? ReceivedAt { get; init; }
+
     public int CompareTo(CatalogVersion? other)
     {
         if (other is null)
@@ -26,7 +33,13 @@ public sealed record CatalogVersion(DateTimeOffset Timestamp, bool Deleted, stri
         }
 
         var byKind = Deleted.CompareTo(other.Deleted);
-        return byKind != 0 ? byKind : string.CompareOrdinal(EventId, other.EventId);
+        if (byKind != 0)
+        {
+            return byKind;
+        }
+
+        var byReceipt = Nullable.Compare(ReceivedAt, other.ReceivedAt);
+        return byReceipt != 0 ? byReceipt : string.CompareOrdinal(EventId, other.EventId);
     }
 
     public static bool operator >(CatalogVersion left, CatalogVersion right) => left.CompareTo(right) > 0;

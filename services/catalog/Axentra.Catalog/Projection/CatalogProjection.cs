@@ -36,7 +36,7 @@ public sealed class CatalogProjection(
         }
 
         var deleting = envelope.EventType == EventTypes.ProductDelete;
-        var version = new CatalogVersion(found.UpdatedAt ?? envelope.ReceivedAt, deleting, envelope.EventId);
+        var version = new CatalogVersion(found.UpdatedAt ?? envelope.ReceivedAt, deleting, envelope.EventId) { ReceivedAt = envelope.ReceivedAt };
         var storeKey = StoreEntry(storeId, productId);
 
         if (deleting)
@@ -99,7 +99,7 @@ public sealed class CatalogProjection(
         }
 
         var deleting = envelope.EventType == EventTypes.StoreDelete;
-        var version = new CatalogVersion(found.UpdatedAt ?? envelope.ReceivedAt, deleting, envelope.EventId);
+        var version = new CatalogVersion(found.UpdatedAt ?? envelope.ReceivedAt, deleting, envelope.EventId) { ReceivedAt = envelope.ReceivedAt };
         var key = CatalogStateKeys.StoreStatus(storeId);
 
         while (true)

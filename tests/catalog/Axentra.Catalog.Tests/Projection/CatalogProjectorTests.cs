@@ -115,6 +115,25 @@ public sealed class CatalogProjectorTests
         Assert.Single(catalog.KbRefresh);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Of_two_changes_with_the_same_updated_at_the_one_received_later_wins_in_any_arrival_order(bool laterArrivesFirst)
+    {
+        // A price change that did not bump updated_at. Event ids as intake makes them (hash prefix + receipt seconds):
+        // the later one's hash sorts first, which alone used to decide, and dropped the newer price as stale.
+        await using var catalog = new CatalogHarness();
+        var earlier = Envelope("f3a1c0d2e4b5a697-1765296180", EventTypes.ProductUpdate, Product("product_update", "n", updatedMinute: 2, price: 20), receivedMinute: 3);
+        var later = Envelope("0b9e8d7c6f5a4b3c-1765296240", EventTypes.ProductUpdate, Product("product_update", "n", updatedMinute: 2, price: 30), receivedMinute: 4);
+
+        foreach (var envelope in laterArrivesFirst ? new[] { later, earlier } : [earlier, later])
+        {
+            Assert.Equal(DeliveryOutcome.Success, await catalog.DeliverAsync(envelope));
+        }
+
+        Assert.Contains("\"price\":30", await catalog.ReadAsync(Copy), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_newer_update_after_a_delete_brings_the_product_back()
     {
