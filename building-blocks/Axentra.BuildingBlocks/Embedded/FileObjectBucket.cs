@@ -319,7 +319,7 @@ public sealed class FileObjectBucket : IObjectBucket
         }
 
         var keys = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .Where(p => !p.Contains(TempMarker, StringComparison.Ordinal))
+            .Where(p => !Path.GetFileName(p).Contains(TempMarker, StringComparison.Ordinal)) // the file name only: a store id may hold ".tmp-"
             .Select(p => Path.GetRelativePath(_root, p).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(k => k.StartsWith(prefix, StringComparison.Ordinal)
                 && (continuationToken is null || string.CompareOrdinal(k, continuationToken) > 0))

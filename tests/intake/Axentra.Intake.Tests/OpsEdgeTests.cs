@@ -189,6 +189,13 @@ public sealed class OpsEdgeTests : IDisposable
     {
         await Ops("/events/0000000000000000-1");
         await Ops("/events/0000000000000000-2", "wrong");
+        // Each line is written once its response is complete (so it has the status the caller got): wait for both.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (_logs.Lines.Count(l => l.Category == "Axentra.OpsAccess") < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
         var lines = _logs.Lines.Where(l => l.Category == "Axentra.OpsAccess").Select(l => l.Message).ToList();
         Assert.Contains(lines, l => l.Contains("ops-key:0", StringComparison.Ordinal) && l.Contains("/events/0000000000000000-1", StringComparison.Ordinal) && l.Contains("404", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("anonymous", StringComparison.Ordinal) && l.Contains("401", StringComparison.Ordinal));

@@ -139,7 +139,8 @@ public static class AuditApi
         var cursor = listing.StartAfter(continuationToken);
         for (var call = 0; call < MaxListCallsPerPage; call++)
         {
-            var page = await bucket.ListAsync(listing.Prefix, cursor, size - events.Count, cancellationToken).ConfigureAwait(false);
+            // One more than the page needs: a full page is the last one only when no further event is in range.
+            var page = await bucket.ListAsync(listing.Prefix, cursor, size + 1 - events.Count, cancellationToken).ConfigureAwait(false);
             foreach (var key in page.Keys)
             {
                 var (found, pastEnd) = listing.Classify(key);
@@ -148,15 +149,17 @@ public static class AuditApi
                     return Page(listing, events, next: null);
                 }
 
-                cursor = key;
                 if (found is not null)
                 {
-                    events.Add(found);
                     if (events.Count == size)
                     {
                         return Page(listing, events, next: cursor);
                     }
+
+                    events.Add(found);
                 }
+
+                cursor = key;
             }
 
             if (page.ContinuationToken is null)

@@ -79,14 +79,17 @@ public sealed partial class OpsEdge : IMiddleware, IDisposable
 
         // The credential has done its job here; downstream services never see it.
         context.Request.Headers.Remove(_apiKeyHeader);
-        try
+
+        // Logged once the response is complete, so the line carries the status the caller got, also when the route
+        // threw and the exception handler (outside this middleware) answered 500/503.
+        var method = context.Request.Method;
+        var target = context.Request.Path + context.Request.QueryString;
+        context.Response.OnCompleted(() =>
         {
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            LogAccess(credential, context.Request.Method, context.Request.Path + context.Request.QueryString, context.Response.StatusCode);
-        }
+            LogAccess(credential, method, target, context.Response.StatusCode);
+            return Task.CompletedTask;
+        });
+        await next(context).ConfigureAwait(false);
     }
 
     private static Task WriteProblemAsync(HttpContext context, int status, string title, string detail) =>
