@@ -35,7 +35,7 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
 
     /// <summary>
     /// Whether the dead letter <paramref name="deadLetter"/> (a <see cref="DeadLetterStage"/>) is still open: its
-    /// subscriber has not reported success since (a redrive or a replay closes it).
+    /// subscriber has not reported success since (a redrive closes it; a replay records no stage, so it does not).
     /// </summary>
     public static bool IsOpen(StageRecord deadLetter, IEnumerable<StageRecord> stages)
     {

@@ -19,7 +19,8 @@ public sealed class Program
             return await ReplayCommand.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
-        if (args.Length > 0 && args[0] is "--help" or "-h" or "-?" or "help")
+        // Anywhere on the line: "--urls=… --help" must print the usage, not start the pipeline and generate keys.
+        if ((args.Length > 0 && args[0] == "help") || args.Any(a => a is "--help" or "-h" or "-?"))
         {
             await Console.Out.WriteAsync(Usage).ConfigureAwait(false);
             return 0;
@@ -102,7 +103,8 @@ public sealed class Program
     {
         // No reload of appsettings on change: it would watch the content root (the caller's directory) recursively,
         // and ./data, where every webhook writes files, is usually inside it (docs/performance.md).
-        var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+        // First, not last: a switch given without a value at the end of the line would take it as its value.
+        var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
         var dataDirectory = Path.GetFullPath(builder.Configuration["Standalone:DataDir"] ?? "./data");
         CreatePrivateDirectory(dataDirectory);
         if (provisionCredentials)

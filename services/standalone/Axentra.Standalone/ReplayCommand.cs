@@ -12,14 +12,25 @@ internal static class ReplayCommand
 {
     public const string Name = "replay";
 
+    private const string Usage = "usage: axentra-standalone replay [--store STORE_ID] --from yyyy-MM-dd --to yyyy-MM-dd [--recompute [true|false]] (UTC days, inclusive)";
+
     public static async Task<int> RunAsync(string[] args)
     {
-        var (builder, dataDirectory) = Program.CreateBuilder(args, provisionCredentials: false);
-        var store = builder.Configuration["store"];
-        if ((store is not null && !SafeKeySegment.IsValid(store)) || !TryParseDay(builder.Configuration["from"], out var from)
-            || !TryParseDay(builder.Configuration["to"], out var to) || from > to)
+        if (args.Any(a => a is "--help" or "-h" or "-?"))
         {
-            await Console.Error.WriteLineAsync("usage: axentra-standalone replay [--store STORE_ID] --from yyyy-MM-dd --to yyyy-MM-dd [--recompute true] (UTC days, inclusive)").ConfigureAwait(false);
+            await Console.Out.WriteLineAsync(Usage).ConfigureAwait(false);
+            return 0;
+        }
+
+        var (builder, dataDirectory) = Program.CreateBuilder(WithFlagValues(args), provisionCredentials: false);
+        var store = builder.Configuration["store"];
+        var recomputeSetting = builder.Configuration["recompute"];
+        var recompute = false;
+        if ((store is not null && !SafeKeySegment.IsValid(store)) || !TryParseDay(builder.Configuration["from"], out var from)
+            || !TryParseDay(builder.Configuration["to"], out var to) || from > to
+            || (recomputeSetting is not null && !bool.TryParse(recomputeSetting, out recompute)))
+        {
+            await Console.Error.WriteLineAsync(Usage).ConfigureAwait(false);
             return 64;
         }
 
@@ -29,13 +40,16 @@ internal static class ReplayCommand
         await using (app.ConfigureAwait(false))
         {
             var replay = app.Services.GetRequiredService<CatalogReplay>();
-            var recompute = builder.Configuration.GetValue("recompute", false);
             var report = await replay.ReplayAsync(new ReplayRequest(store, from, to, recompute), CancellationToken.None).ConfigureAwait(false);
             await Console.Out.WriteLineAsync(CatalogReplay.ToJson(report)).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"replayed {report.EventsApplied} of {report.EventsFound} audited events from {dataDirectory}; {report.Problems.Count} problems").ConfigureAwait(false);
             return report.Problems.Count == 0 ? 0 : 1;
         }
     }
+
+    /// <summary><c>--recompute</c> given alone (last, or before another switch) means <c>--recompute=true</c>, as a flag reads.</summary>
+    private static string[] WithFlagValues(string[] args) =>
+        [.. args.Select((a, i) => a == "--recompute" && (i == args.Length - 1 || args[i + 1].StartsWith('-')) ? "--recompute=true" : a)];
 
     private static bool TryParseDay(string? value, out DateOnly day) =>
         DateOnly.TryParseExact(value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out day);

@@ -41,24 +41,29 @@ internal static class StandaloneCredentials
 
     private static string ReadOrCreate(string path, string purpose, TextWriter console)
     {
-        if (File.Exists(path))
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } existing)
         {
-            return File.ReadAllText(path).Trim();
+            return existing;
         }
 
+        // Missing, or empty: a first start that died between creating the file and writing it (before keys were
+        // written through a temporary file) left it so. An empty key never admitted anyone, so a new one replaces it.
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var key = $"axk_{purpose}_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))}";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options))
+        using (var file = new FileStream(temporary, options))
         {
-            writer.Write(key);
+            file.Write(System.Text.Encoding.ASCII.GetBytes(key));
+            file.Flush(flushToDisk: true);
         }
 
+        File.Move(temporary, path, overwrite: true); // whole or not at all, whatever happens to the process
         console.WriteLine($"Generated the {purpose} API key (send it in the x-api-key header); read it with: cat {path}");
         return key;
     }

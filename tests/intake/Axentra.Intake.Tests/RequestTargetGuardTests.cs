@@ -15,6 +15,7 @@ public sealed class RequestTargetGuardTests
     [InlineData("/webhooks/%2e%2e/metrics")]
     [InlineData("/webhooks/%2E%2e/dapr/subscriptions/webhook-events-catalog-deadletter/intake")]
     [InlineData("/webhooks/./supabase")]
+    [InlineData("/admin/dead-letters/audit/%2e%2e/redrive")] // would be a redrive of every dead letter
     [InlineData("/audit/..%2F..%2Fdapr/subscriptions/webhook-events/audit")]
     [InlineData("/catalog/stores%5C..%5Cx")]
     [InlineData("/events/a\\b")]

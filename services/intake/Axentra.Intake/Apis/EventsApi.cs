@@ -34,7 +34,7 @@ public sealed record EventDetails(
 
     /// <summary>
     /// A dead letter that is still open beats everything; completed = audited and catalogued; else the furthest stage.
-    /// A dead letter is closed once its subscriber reported success after it (redriven, or replayed).
+    /// A dead letter is closed once its subscriber reported success after it (a redrive; a replay records no stage).
     /// </summary>
     private static string StatusOf(EventView view)
     {
