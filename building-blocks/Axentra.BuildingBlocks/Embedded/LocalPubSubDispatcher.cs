@@ -1,4 +1,5 @@
 using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.State;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
     private readonly LocalPubSub _queue;
     private readonly IReadOnlyList<IMessageHandler> _handlers;
     private readonly IDeadLetterRecorder? _deadLetters;
+    private readonly SqliteStateStore? _state;
     private readonly LocalPubSubOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<LocalPubSubDispatcher> _logger;
@@ -42,8 +44,10 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         ILogger<LocalPubSubDispatcher> logger,
         IDeadLetterRecorder? deadLetters = null,
         DeliveryTelemetry? telemetry = null,
-        LocalQueueMetrics? metrics = null)
+        LocalQueueMetrics? metrics = null,
+        SqliteStateStore? state = null)
     {
+        _state = state;
         _telemetry = telemetry;
         _metrics = metrics;
         _database = database;
@@ -222,6 +226,19 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
         long? through = round[^1].New ? round[^1].MessageId : null;
         var settlement = _settlements[cursor.Topic];
         var now = _timeProvider.GetUtcNow();
+
+        // A spent retry budget is recorded on the event in the round's own commit (the registry shares the database):
+        // committed after it, a crash in between left a dead letter whose event did not show it. A handler that
+        // answers DROP has recorded its own, more precise reason (IMessageHandler's contract).
+        var records = new StateWrite?[results.Length];
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (_state is not null && results[i].DeadLettered && results[i].Outcome != DeliveryOutcome.Drop && round[i].Body is { } deadBody)
+            {
+                records[i] = _deadLetters?.RecordOf(handler.Subscriber, deadBody, results[i].Error ?? "dead-lettered", results[i].Attempts);
+            }
+        }
+
         var (settled, oldestSegment) = await _database.WriteAsync(connection =>
         {
             if (through is { } position)
@@ -261,6 +278,12 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                         var lose = _database.Prepared(connection, LocalQueueStatements.LoseBody);
                         lose.Parameters.AddWithValue("$id", result.MessageId);
                         lose.ExecuteNonQuery();
+                    }
+
+                    if (records[i] is { } record)
+                    {
+                        var stateNow = _state!.Now();
+                        _state.Save(connection, record.Key, WholeArrays.Of(record.Value), SqliteStateStore.ExpiresAt(stateNow, record.TimeToLive), stateNow);
                     }
 
                     command = _database.Prepared(connection, LocalQueueStatements.RecordFailure);
@@ -312,9 +335,8 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                     LogDeadLettered(handler.Subscriber, result.MessageId, result.Attempts, result.Error);
                 }
 
-                // A handler that answers DROP has recorded its own, more precise reason (IMessageHandler's
-                // contract); only a spent retry budget is recorded here.
-                if (_deadLetters is not null && result.Outcome != DeliveryOutcome.Drop && delivery.Body is not null)
+                // Without the state store's database at hand (a queue on its own), recorded after the commit instead.
+                if (_deadLetters is not null && _state is null && result.Outcome != DeliveryOutcome.Drop && delivery.Body is not null)
                 {
                     await _deadLetters.RecordAsync(handler.Subscriber, delivery.Body, result.Error ?? "dead-lettered", result.Attempts, stoppingToken).ConfigureAwait(false);
                 }

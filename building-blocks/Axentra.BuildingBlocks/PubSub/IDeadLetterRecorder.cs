@@ -7,4 +7,11 @@ namespace Axentra.BuildingBlocks.PubSub;
 public interface IDeadLetterRecorder
 {
     ValueTask RecordAsync(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The state write <see cref="RecordAsync"/> makes, or null when it makes none: for a queue that keeps its dead
+    /// letters in the state store's own database, to commit the record with the dead letter itself, so that a crash
+    /// between the two cannot leave a dead letter whose event does not show it.
+    /// </summary>
+    State.StateWrite? RecordOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts) => null;
 }

@@ -105,6 +105,15 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
     /// <summary>Records that a subscriber gave up on an event, so its registry entry shows it dead-lettered.</summary>
     public async ValueTask RecordAsync(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts, CancellationToken cancellationToken)
     {
+        if (RecordOf(subscriber, message, reason, attempts) is { } write)
+        {
+            await state.SaveAsync(write.Key, write.Value, write.TimeToLive, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The event's <c>dead_lettered:{subscriber}</c> stage; null for a message that is not an envelope (nothing to mark).</summary>
+    public StateWrite? RecordOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts)
+    {
         string eventId;
         try
         {
@@ -112,16 +121,17 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         }
         catch (JsonException)
         {
-            return; // not an envelope: nothing in the registry to mark
+            return null;
         }
 
-        await ReportStageAsync(new StageRecord
+        var stage = new StageRecord
         {
             EventId = eventId,
             Stage = DeadLetterStage(subscriber),
             At = timeProvider.GetUtcNow(),
             Reason = reason,
             Attempts = attempts,
-        }, cancellationToken).ConfigureAwait(false);
+        };
+        return new StateWrite(RegistryKeys.Stage(eventId, stage.Stage), JsonSerializer.SerializeToUtf8Bytes(stage, ContractsJsonContext.Default.StageRecord), RegistryKeys.Retention);
     }
 }

@@ -94,6 +94,50 @@ public sealed class LocalPubSubTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_dead_letters_registry_stage_commits_with_the_dead_letter_itself()
+    {
+        // The registry shares the queue's database: the event's dead_lettered stage is written in the round's own
+        // commit, so no crash can leave a dead letter whose event does not show it. A recorder whose after-the-commit
+        // path fails proves the stage does not come from there.
+        var handler = new RecordingHandler("catalog", "webhook-events", _ => DeliveryOutcome.Retry);
+        var database = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var state = new SqliteStateStore(database, TimeProvider.System);
+        var recorder = new RecordOnlyInTheCommit(new Registry.EventRegistry(state, TimeProvider.System));
+        var queue = new LocalPubSub(database, TimeProvider.System, [handler]);
+        var dispatcher = new LocalPubSubDispatcher(database, queue, [handler], Options.Create(FastRetries(maxAttempts: 2)), TimeProvider.System,
+            NullLogger<LocalPubSubDispatcher>.Instance, recorder, state: state);
+        await dispatcher.StartAsync(Ct);
+        _running.Add(new Running(dispatcher, database));
+        var envelope = new Contracts.WebhookEnvelope
+        {
+            EventId = "0123456789abcdef-1765297638",
+            PayloadHash = new string('0', 64),
+            EventType = "product_update",
+            StoreId = "s-1",
+            ProductId = "p-1",
+            S3Key = "s-1/product_update/2025/12/09/0123456789abcdef-1765297638.json",
+            ReceivedAt = DateTimeOffset.UnixEpoch,
+            DedupeKey = "payload-hash:0",
+            Payload = "{}"u8.ToArray(),
+        };
+
+        await queue.PublishAsync("webhook-events", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(envelope, Contracts.ContractsJsonContext.Default.WebhookEnvelope), Ct);
+
+        var key = Contracts.RegistryKeys.Stage(envelope.EventId, Registry.EventRegistry.DeadLetterStage("catalog"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        BuildingBlocks.State.StateEntry? entry;
+        while ((entry = await state.GetAsync(key, Ct)) is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        Assert.True(entry is not null, "the dead_lettered stage was committed");
+        var stage = System.Text.Json.JsonSerializer.Deserialize(entry!.Value.Span, Contracts.ContractsJsonContext.Default.StageRecord)!;
+        Assert.Equal((2, "the subscriber asked for a retry"), (stage.Attempts, stage.Reason));
+        Assert.Equal(0, recorder.AfterTheCommit);
+    }
+
+    [Fact]
     public async Task A_dead_letter_keeps_the_reason_the_subscriber_gave_for_its_last_retry()
     {
         var handler = new ReasonedRetryHandler();
@@ -666,6 +710,21 @@ public sealed class LocalPubSubTests : IAsyncDisposable
             Delivered.Enqueue(text);
             return ValueTask.FromResult(DeliveryOutcome.Success);
         }
+    }
+
+    /// <summary>The registry's record for the commit, and a count of calls to the after-the-commit path (which throws).</summary>
+    private sealed class RecordOnlyInTheCommit(Registry.EventRegistry registry) : IDeadLetterRecorder
+    {
+        public int AfterTheCommit { get; private set; }
+
+        public ValueTask RecordAsync(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts, CancellationToken cancellationToken)
+        {
+            AfterTheCommit++;
+            throw new InvalidOperationException("recorded after the commit");
+        }
+
+        public BuildingBlocks.State.StateWrite? RecordOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts) =>
+            registry.RecordOf(subscriber, message, reason, attempts);
     }
 
     private sealed class RecordingDeadLetters : IDeadLetterRecorder
