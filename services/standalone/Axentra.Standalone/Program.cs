@@ -99,14 +99,17 @@ public sealed class Program
     }
 
     /// <summary>The three services on the embedded adapters: the same wiring for the server and the CLI commands.</summary>
-    internal static (WebApplicationBuilder Builder, string DataDirectory) CreateBuilder(string[] args, bool provisionCredentials)
+    internal static (WebApplicationBuilder Builder, string DataDirectory) CreateBuilder(string[] args, bool provisionCredentials, bool createDataDirectory = true)
     {
         // No reload of appsettings on change: it would watch the content root (the caller's directory) recursively,
         // and ./data, where every webhook writes files, is usually inside it (docs/performance.md).
         // First, not last: a switch given without a value at the end of the line would take it as its value.
         var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
         var dataDirectory = Path.GetFullPath(builder.Configuration["Standalone:DataDir"] ?? "./data");
-        CreatePrivateDirectory(dataDirectory);
+        if (createDataDirectory)
+        {
+            CreatePrivateDirectory(dataDirectory);
+        }
         if (provisionCredentials)
         {
             StandaloneCredentials.Provision(builder.Configuration, dataDirectory, Console.Out);

@@ -12,6 +12,9 @@ internal static class ReplayCommand
 {
     public const string Name = "replay";
 
+    /// <summary>The embedded database a host's data directory holds (BuildingBlocksServiceCollectionExtensions).</summary>
+    private const string EmbeddedDatabaseFileName = "axentra.db";
+
     private const string Usage = "usage: axentra-standalone replay [--store STORE_ID] --from yyyy-MM-dd --to yyyy-MM-dd [--recompute [true|false]] (UTC days, inclusive)";
 
     public static async Task<int> RunAsync(string[] args)
@@ -22,7 +25,7 @@ internal static class ReplayCommand
             return 0;
         }
 
-        var (builder, dataDirectory) = Program.CreateBuilder(WithFlagValues(args), provisionCredentials: false);
+        var (builder, dataDirectory) = Program.CreateBuilder(WithFlagValues(args), provisionCredentials: false, createDataDirectory: false);
         var store = builder.Configuration["store"];
         var recomputeSetting = builder.Configuration["recompute"];
         var recompute = false;
@@ -32,6 +35,14 @@ internal static class ReplayCommand
         {
             await Console.Error.WriteLineAsync(Usage).ConfigureAwait(false);
             return 64;
+        }
+
+        if (!File.Exists(Path.Combine(dataDirectory, EmbeddedDatabaseFileName)))
+        {
+            // A mistyped --Standalone:DataDir (or the wrong working directory) used to create an empty data directory and
+            // report "0 of 0 events", exit 0: nothing says the path was wrong.
+            await Console.Error.WriteLineAsync($"no pipeline data in {dataDirectory} (no {EmbeddedDatabaseFileName}): point --Standalone:DataDir at the host's data directory").ConfigureAwait(false);
+            return 66; // EX_NOINPUT
         }
 
         // Built, never started: no web server, no queue dispatcher. KB refresh messages are queued durably and

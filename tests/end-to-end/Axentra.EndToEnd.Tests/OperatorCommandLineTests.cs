@@ -37,6 +37,19 @@ public sealed class OperatorCommandLineTests(PublishedStandalone build)
     }
 
     [Fact]
+    public async Task Replay_pointed_at_a_directory_without_pipeline_data_says_so_and_creates_nothing()
+    {
+        // A mistyped --Standalone:DataDir used to create an empty data directory and report "0 of 0 events", exit 0.
+        await using var host = await StandaloneProcess.StartAsync(build);
+        await host.StopAsync();
+        var mistyped = Path.Combine(host.DataDirectory, "not-the-data-dir");
+        var (exitCode, output) = await host.RunCommandAsync("replay", "--from", UtcDay(), "--to", UtcDay(), $"--Standalone:DataDir={mistyped}");
+        Assert.True(exitCode == 66, $"expected 66, got {exitCode}:\n{output}");
+        Assert.Contains($"no pipeline data in {mistyped}", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(mistyped));
+    }
+
+    [Fact]
     public async Task Redriving_one_dead_letter_with_a_dot_dot_message_id_is_a_400_not_a_redrive_of_every_subscriber()
     {
         await using var host = await StandaloneProcess.StartAsync(build, new Dictionary<string, string>
