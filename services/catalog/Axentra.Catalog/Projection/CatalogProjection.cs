@@ -36,14 +36,13 @@ public sealed class CatalogProjection(
         }
 
         var deleting = envelope.EventType == EventTypes.ProductDelete;
-        var version = new CatalogVersion(found.UpdatedAt ?? envelope.ReceivedAt, deleting, envelope.EventId) { ReceivedAt = envelope.ReceivedAt };
+        var version = VersionOf(envelope, found.UpdatedAt, deleting);
         var storeKey = StoreEntry(storeId, productId);
 
         if (deleting)
         {
             // The master (and Ben's tables) keep the product; only this store stops carrying it.
-            var removed = await entries.ApplyAsync(storeKey, version, content: null, announce: true, force: false, cancellationToken).ConfigureAwait(false);
-            var sent = await announcer.AnnounceAsync(storeId, [removed], cancellationToken).ConfigureAwait(false);
+            var (removed, sent) = await RemoveCopyAsync(storeId, storeKey, version, force: false, cancellationToken).ConfigureAwait(false);
             return new CatalogEffect($"store copy: {Describe(removed, "removed")}; master kept", warnings, sent);
         }
 
@@ -61,17 +60,15 @@ public sealed class CatalogProjection(
         {
             warnings.Add($"store {storeId} is deleted (event {status.Value.Value.Version.EventId}); its catalog is not served, store copy not written");
             // A copy written by an attempt that raced the deletion (and failed before its re-check) must not stay served.
-            var gone = await entries.ApplyAsync(storeKey, status.Value.Value.Version, content: null, announce: true, force: true, cancellationToken).ConfigureAwait(false);
-            var sentForDeleted = await announcer.AnnounceAsync(storeId, [gone], cancellationToken).ConfigureAwait(false);
-            return new CatalogEffect($"master: {Describe(master, "updated")}; store copy not written (store deleted)", warnings, sentForDeleted);
+            var (_, sent) = await RemoveCopyAsync(storeId, storeKey, status.Value.Value.Version, force: true, cancellationToken).ConfigureAwait(false);
+            return new CatalogEffect($"master: {Describe(master, "updated")}; store copy not written (store deleted)", warnings, sent);
         }
 
         if (status?.Value.LastDeletion is { } lastDeletion && version < lastDeletion)
         {
             // Older than the store's deletion: in order, the deletion would have removed it.
-            var tomb = await entries.ApplyAsync(storeKey, lastDeletion, content: null, announce: true, force: false, cancellationToken).ConfigureAwait(false);
-            var sentOld = await announcer.AnnounceAsync(storeId, [tomb], cancellationToken).ConfigureAwait(false);
-            return new CatalogEffect($"master: {Describe(master, "updated")}; store copy: older than the store's deletion, not written", warnings, sentOld);
+            var (_, sent) = await RemoveCopyAsync(storeId, storeKey, lastDeletion, force: false, cancellationToken).ConfigureAwait(false);
+            return new CatalogEffect($"master: {Describe(master, "updated")}; store copy: older than the store's deletion, not written", warnings, sent);
         }
 
         var copy = await entries.ApplyAsync(storeKey, version, projected.StoreCopy, announce: true, force: false, cancellationToken, recompute).ConfigureAwait(false);
@@ -99,7 +96,7 @@ public sealed class CatalogProjection(
         }
 
         var deleting = envelope.EventType == EventTypes.StoreDelete;
-        var version = new CatalogVersion(found.UpdatedAt ?? envelope.ReceivedAt, deleting, envelope.EventId) { ReceivedAt = envelope.ReceivedAt };
+        var version = VersionOf(envelope, found.UpdatedAt, deleting);
         var key = CatalogStateKeys.StoreStatus(storeId);
 
         while (true)
@@ -196,6 +193,17 @@ public sealed class CatalogProjection(
 
     public ValueTask<(StoreStatusState Value, string ETag)?> GetStoreStatusAsync(string storeId, CancellationToken cancellationToken) =>
         state.GetJsonAsync(CatalogStateKeys.StoreStatus(storeId), CatalogJsonContext.Default.StoreStatusState, cancellationToken);
+
+    /// <summary>An event's version: the payload's <c>updated_at</c> when it has one, else the receipt time (<see cref="CatalogVersion"/>).</summary>
+    private static CatalogVersion VersionOf(WebhookEnvelope envelope, DateTimeOffset? updatedAt, bool deleting) =>
+        new(updatedAt ?? envelope.ReceivedAt, deleting, envelope.EventId) { ReceivedAt = envelope.ReceivedAt };
+
+    /// <summary>Tombstones the store's copy at <paramref name="at"/>, and announces it when a copy was removed.</summary>
+    private async ValueTask<(EntryResult Removed, int Sent)> RemoveCopyAsync(string storeId, CatalogEntryKey key, CatalogVersion at, bool force, CancellationToken cancellationToken)
+    {
+        var removed = await entries.ApplyAsync(key, at, content: null, announce: true, force, cancellationToken).ConfigureAwait(false);
+        return (removed, await announcer.AnnounceAsync(storeId, [removed], cancellationToken).ConfigureAwait(false));
+    }
 
     public static CatalogEntryKey MasterEntry(string productId) =>
         new(CatalogStateKeys.MasterProduct(productId), StorageKeys.MasterProduct(productId), productId);
