@@ -46,8 +46,15 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         return success is null || !stages.Any(s => s.Stage == success && s.At >= deadLetter.At);
     }
 
-    public ValueTask ReportStageAsync(StageRecord stage, CancellationToken cancellationToken) =>
-        state.SaveJsonAsync(RegistryKeys.Stage(stage.EventId, stage.Stage), stage, ContractsJsonContext.Default.StageRecord, RegistryKeys.Retention, cancellationToken);
+    public ValueTask ReportStageAsync(StageRecord stage, CancellationToken cancellationToken)
+    {
+        var write = StageWrite(stage);
+        return state.SaveAsync(write.Key, write.Value, write.TimeToLive, cancellationToken);
+    }
+
+    /// <summary>Where and how long a stage is kept: under its event, for the registry's retention.</summary>
+    private static StateWrite StageWrite(StageRecord stage) =>
+        new(RegistryKeys.Stage(stage.EventId, stage.Stage), JsonSerializer.SerializeToUtf8Bytes(stage, ContractsJsonContext.Default.StageRecord), RegistryKeys.Retention);
 
     public async ValueTask<EventView?> GetAsync(string eventId, CancellationToken cancellationToken)
     {
@@ -105,14 +112,18 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
     /// <summary>Records that a subscriber gave up on an event, so its registry entry shows it dead-lettered.</summary>
     public async ValueTask RecordAsync(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts, CancellationToken cancellationToken)
     {
-        if (RecordOf(subscriber, message, reason, attempts) is { } write)
+        if (DeadLetterStageOf(subscriber, message, reason, attempts) is { } stage)
         {
-            await state.SaveAsync(write.Key, write.Value, write.TimeToLive, cancellationToken).ConfigureAwait(false);
+            await ReportStageAsync(stage, cancellationToken).ConfigureAwait(false);
         }
     }
 
+    /// <summary>The state write of <see cref="RecordAsync"/>, for a queue to commit with the dead letter itself.</summary>
+    public StateWrite? RecordOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts) =>
+        DeadLetterStageOf(subscriber, message, reason, attempts) is { } stage ? StageWrite(stage) : null;
+
     /// <summary>The event's <c>dead_lettered:{subscriber}</c> stage; null for a message that is not an envelope (nothing to mark).</summary>
-    public StateWrite? RecordOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts)
+    private StageRecord? DeadLetterStageOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts)
     {
         string eventId;
         try
@@ -124,7 +135,7 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
             return null;
         }
 
-        var stage = new StageRecord
+        return new StageRecord
         {
             EventId = eventId,
             Stage = DeadLetterStage(subscriber),
@@ -132,6 +143,5 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
             Reason = reason,
             Attempts = attempts,
         };
-        return new StateWrite(RegistryKeys.Stage(eventId, stage.Stage), JsonSerializer.SerializeToUtf8Bytes(stage, ContractsJsonContext.Default.StageRecord), RegistryKeys.Retention);
     }
 }
