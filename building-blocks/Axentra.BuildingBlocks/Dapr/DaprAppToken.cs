@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -51,10 +49,10 @@ public static class DaprAppToken
             return app;
         }
 
-        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+        var expected = new SecretSet([token]); // constant time: neither the token's length nor its bytes leak
         return app.Use(async (context, next) =>
         {
-            if (sidecarOnly(context.Request.Path) && !Matches(context.Request.Headers[Header].ToString(), expected))
+            if (sidecarOnly(context.Request.Path) && !expected.Contains(context.Request.Headers[Header].ToString()))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 await Results.Problem(
@@ -66,8 +64,4 @@ public static class DaprAppToken
             await next(context).ConfigureAwait(false);
         });
     }
-
-    /// <summary>Compared as SHA-256 digests in constant time: neither the token's length nor its bytes leak.</summary>
-    private static bool Matches(string candidate, byte[] expected) =>
-        candidate.Length > 0 && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(candidate)), expected);
 }

@@ -1,3 +1,4 @@
+using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.Contracts;
 using Axentra.Intake.Apis;

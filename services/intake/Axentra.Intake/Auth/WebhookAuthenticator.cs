@@ -1,4 +1,5 @@
 using System.Text;
+using Axentra.BuildingBlocks;
 using Microsoft.Extensions.Options;
 
 namespace Axentra.Intake.Auth;

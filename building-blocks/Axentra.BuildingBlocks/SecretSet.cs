@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Axentra.Intake.Auth;
+namespace Axentra.BuildingBlocks;
 
 /// <summary>
 /// A set of secrets compared in constant time: every candidate is hashed (so lengths leak nothing) and compared
