@@ -118,7 +118,7 @@ public sealed class OperatorCommandLineTests(PublishedStandalone build)
     }
 
     /// <summary>Runs the published host in <paramref name="directory"/> (its default ./data) for at most <paramref name="wait"/>, then stops it.</summary>
-    private async Task<(bool Exited, int ExitCode, string Output)> RunInAsync(string directory, TimeSpan wait, params string[] arguments)
+    private Task<(bool Exited, int ExitCode, string Output)> RunInAsync(string directory, TimeSpan wait, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
         start.ArgumentList.Add(build.AssemblyPath);
@@ -127,22 +127,6 @@ public sealed class OperatorCommandLineTests(PublishedStandalone build)
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var error = process.StandardError.ReadToEndAsync(Ct);
-        using var timeout = new CancellationTokenSource(wait);
-        var exited = true;
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            exited = false;
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(Ct);
-        }
-
-        return (exited, exited ? process.ExitCode : -1, await output + await error);
+        return StandaloneProcess.RunAsync(start, wait);
     }
 }
