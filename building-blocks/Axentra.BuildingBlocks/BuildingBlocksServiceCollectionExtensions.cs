@@ -84,7 +84,7 @@ public static class BuildingBlocksServiceCollectionExtensions
         }
 
         services.AddSingleton(sp => new EmbeddedDatabase(
-            Path.Combine(dataDirectory, "axentra.db"), syncWrites, sp.GetRequiredService<ILogger<EmbeddedDatabase>>()));
+            Path.Combine(dataDirectory, EmbeddedDatabase.FileName), syncWrites, sp.GetRequiredService<ILogger<EmbeddedDatabase>>()));
         services.AddSingleton<SqliteStateStore>();
         services.AddSingleton<IStateStore>(sp => sp.GetRequiredService<SqliteStateStore>());
         services.AddSingleton(sp => new LocalPubSub(

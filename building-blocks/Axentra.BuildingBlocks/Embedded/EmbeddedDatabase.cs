@@ -19,6 +19,9 @@ namespace Axentra.BuildingBlocks.Embedded;
 /// </remarks>
 public sealed class EmbeddedDatabase : IAsyncDisposable
 {
+    /// <summary>The database's file in a standalone host's data directory (its queue bodies beside it, in <c>{FileName}-queue/</c>).</summary>
+    public const string FileName = "axentra.db";
+
     private const int MaxBatch = 512;
 
     private readonly string _connectionString;

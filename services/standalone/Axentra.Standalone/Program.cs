@@ -20,7 +20,7 @@ public sealed class Program
         }
 
         // Anywhere on the line: "--urls=… --help" must print the usage, not start the pipeline and generate keys.
-        if ((args.Length > 0 && args[0] == "help") || args.Any(a => a is "--help" or "-h" or "-?"))
+        if ((args.Length > 0 && args[0] == "help") || AsksForHelp(args))
         {
             await Console.Out.WriteAsync(Usage).ConfigureAwait(false);
             return 0;
@@ -97,6 +97,9 @@ public sealed class Program
             Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
+
+    /// <summary>A help switch anywhere on the line (the server's and the commands' alike).</summary>
+    internal static bool AsksForHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?");
 
     /// <summary>The three services on the embedded adapters: the same wiring for the server and the CLI commands.</summary>
     internal static (WebApplicationBuilder Builder, string DataDirectory) CreateBuilder(string[] args, bool provisionCredentials, bool createDataDirectory = true)

@@ -1,3 +1,4 @@
+using Axentra.BuildingBlocks.Embedded;
 using Axentra.Catalog.Replay;
 using Axentra.Contracts;
 
@@ -12,14 +13,11 @@ internal static class ReplayCommand
 {
     public const string Name = "replay";
 
-    /// <summary>The embedded database a host's data directory holds (BuildingBlocksServiceCollectionExtensions).</summary>
-    private const string EmbeddedDatabaseFileName = "axentra.db";
-
     private const string Usage = "usage: axentra-standalone replay [--store STORE_ID] --from yyyy-MM-dd --to yyyy-MM-dd [--recompute [true|false]] (UTC days, inclusive)";
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Any(a => a is "--help" or "-h" or "-?"))
+        if (Program.AsksForHelp(args))
         {
             await Console.Out.WriteLineAsync(Usage).ConfigureAwait(false);
             return 0;
@@ -37,11 +35,11 @@ internal static class ReplayCommand
             return 64;
         }
 
-        if (!File.Exists(Path.Combine(dataDirectory, EmbeddedDatabaseFileName)))
+        if (!File.Exists(Path.Combine(dataDirectory, EmbeddedDatabase.FileName)))
         {
             // A mistyped --Standalone:DataDir (or the wrong working directory) used to create an empty data directory and
             // report "0 of 0 events", exit 0: nothing says the path was wrong.
-            await Console.Error.WriteLineAsync($"no pipeline data in {dataDirectory} (no {EmbeddedDatabaseFileName}): point --Standalone:DataDir at the host's data directory").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"no pipeline data in {dataDirectory} (no {EmbeddedDatabase.FileName}): point --Standalone:DataDir at the host's data directory").ConfigureAwait(false);
             return 66; // EX_NOINPUT
         }
 
