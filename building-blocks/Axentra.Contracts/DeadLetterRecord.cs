@@ -30,6 +30,13 @@ public sealed record DeadLetterRecord
 
     public required DateTimeOffset DeadLetteredAt { get; init; }
 
+    /// <summary>
+    /// A token unique to the delivery that stored the record (a random prefix per process and a counter). The Dapr state store settles
+    /// an ambiguous first-write by comparing bytes (equal bytes are taken as the writer's own), so two deliveries of
+    /// one message racing each other must never write equal records, even within one clock tick.
+    /// </summary>
+    public string? KeptBy { get; init; }
+
     /// <summary>The message as the subscriber got it (the webhook envelope's JSON): what a redrive hands back.</summary>
     public required byte[] Message { get; init; }
 }

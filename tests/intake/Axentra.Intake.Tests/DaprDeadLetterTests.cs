@@ -142,6 +142,11 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     [Fact]
     public async Task The_same_dead_letter_delivered_again_is_kept_once()
     {
+        // On a clock that reads the same instant every time: racing deliveries then build records that differ only by
+        // their delivery token, which is what keeps the store's ambiguous first-write from taking each as its own.
+        await _intake.DisposeAsync();
+        _intake = await DaprIntake.StartAsync(new Dictionary<string, string> { ["Intake:Auth:ApiKeys:0"] = ApiKey, ["Ops:Auth:ApiKeys:0"] = OpsKey }, Ct,
+            services => services.AddSingleton<TimeProvider>(new StoppedClock(DateTimeOffset.UtcNow)));
         var envelope = await AcceptAsync("store-dl-dup");
         var messageId = Guid.NewGuid().ToString();
         // All at once, so some pass the "already kept" check before any has indexed it: kept, and counted, once.
@@ -361,5 +366,11 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
             Received.Enqueue((context.MessageId, message.ToArray()));
             return ValueTask.FromResult(Answer);
         }
+    }
+
+    /// <summary>A clock stopped at one instant; its timers are the system's.</summary>
+    private sealed class StoppedClock(DateTimeOffset at) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => at;
     }
 }

@@ -27,7 +27,8 @@ internal sealed class DaprIntake : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<DaprIntake> StartAsync(IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    /// <summary>Starts the sidecar stand-in and intake on it; <paramref name="services"/>, when given, replaces app services (a clock, say).</summary>
+    public static async Task<DaprIntake> StartAsync(IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken, Action<IServiceCollection>? services = null)
     {
         var sidecar = await DaprSidecarStandIn.StartAsync(new DaprSidecarStandInOptions
         {
@@ -44,10 +45,11 @@ internal sealed class DaprIntake : IAsyncDisposable
                 builder.UseSetting(key, value);
             }
 
-            builder.ConfigureTestServices(services =>
+            builder.ConfigureTestServices(collection =>
             {
-                services.AddSingleton<DaprClient>(sidecar.Client);
-                services.AddHttpClient(DaprDirectDelivery.HttpClientName).ConfigurePrimaryHttpMessageHandler(sidecar.CreateHttpHandler);
+                collection.AddSingleton<DaprClient>(sidecar.Client);
+                collection.AddHttpClient(DaprDirectDelivery.HttpClientName).ConfigurePrimaryHttpMessageHandler(sidecar.CreateHttpHandler);
+                services?.Invoke(collection);
             });
         });
         return new DaprIntake(sidecar, app);

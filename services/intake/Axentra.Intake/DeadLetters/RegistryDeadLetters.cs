@@ -105,6 +105,7 @@ public sealed partial class RegistryDeadLetters(
             Attempts = attempts,
             PublishedAt = envelope?.ReceivedAt,
             DeadLetteredAt = timeProvider.GetUtcNow(),
+            KeptBy = UniqueTokens.Next(),
             Message = message.ToArray(),
         };
 
@@ -116,7 +117,7 @@ public sealed partial class RegistryDeadLetters(
         {
             // Counted by the delivery that created the record, once, even when deliveries of the message race: the
             // index below cannot tell them apart (the state store settles an ambiguous first-write by comparing
-            // values, and racing writers of the index write the same list), the record's dead_lettered_at can.
+            // values, and racing writers of the index write the same list), the record's delivery token can.
             metrics.DeadLettered(subscriber, dropped);
         }
 
