@@ -38,7 +38,10 @@ public enum BucketBindingType
 /// marker is the last key). Local storage lists one directory recursively, answers ABSOLUTE paths under its
 /// <c>rootPath</c> (or <c>null</c>), in walk order, with no paging: the root is learnt once from the path its
 /// not-found error reports, then keys are filtered, sorted and paged here;</item>
-/// <item>S3 server-side encryption is not a binding option: it is the bucket's default encryption setting.</item>
+/// <item>S3 server-side encryption is not a binding option: it is the bucket's default encryption setting;</item>
+/// <item>S3 takes the object's content type from metadata <c>Content-Type</c> (else the object is
+/// <c>binary/octet-stream</c>): a <c>.json</c> key, every object the platform writes, is stored as <c>application/json</c>.
+/// Local storage keeps no content type.</item>
 /// </list>
 /// Keys are checked like the standalone buckets check them, so a key means the same object in every mode (local
 /// storage would otherwise quietly clamp <c>../x</c> to <c>x</c>).
@@ -46,6 +49,7 @@ public enum BucketBindingType
 public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string bindingName, BucketBindingType type) : IObjectBucket
 {
     private const int S3MaxKeys = 1000;
+    private const string JsonContentType = "application/json";
     private const string RootProbePrefix = ".axentra-root-probe-";
     private string? _localStorageRoot;
 
@@ -59,6 +63,10 @@ public sealed class DaprBindingBucket(DaprClient dapr, string bucketName, string
         {
             request.Data = Encoding.ASCII.GetBytes($"\"{base64}\"");
             request.Metadata["decodeBase64"] = "true";
+            if (key.EndsWith(".json", StringComparison.Ordinal))
+            {
+                request.Metadata["Content-Type"] = JsonContentType; // else S3 stores binary/octet-stream
+            }
         }
         else
         {

@@ -26,7 +26,16 @@ public sealed class DaprS3BucketTests : DaprBindingBucketTests
         Assert.Equal("\"ImhlbGxvIg==\"", Encoding.ASCII.GetString(create.Data));
         Assert.Equal("s1/e1.json", create.Metadata["key"]);
         Assert.Equal("true", create.Metadata["decodeBase64"]);
+        Assert.Equal("application/json", create.Metadata["Content-Type"]);
         Assert.Equal("false", Sidecar.BindingInvocations.Single(i => i.Operation == "get").Metadata["encodeBase64"]);
+    }
+
+    [Fact]
+    public async Task Only_a_json_key_is_stored_with_the_json_content_type()
+    {
+        await Bucket.PutAsync("s1/notes.txt", "plain"u8.ToArray(), Ct);
+
+        Assert.False(Sidecar.BindingInvocations.Single(i => i.Operation == "create").Metadata.ContainsKey("Content-Type"));
     }
 
     [Fact]
