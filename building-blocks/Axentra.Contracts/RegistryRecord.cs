@@ -56,6 +56,9 @@ public static class Stages
     public const string Audited = "audited";
     public const string Catalogued = "catalogued";
     public const string DeadLettered = "dead_lettered";
+
+    /// <summary>An operator closed a dead letter without a redrive (<c>resolved:{app}</c>, with the operator's reason).</summary>
+    public const string Resolved = "resolved";
 }
 
 /// <summary>Keys of registry entries in the registry state store.</summary>

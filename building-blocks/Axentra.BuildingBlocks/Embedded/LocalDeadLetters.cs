@@ -1,15 +1,25 @@
 using System.Globalization;
 using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.Registry;
 using Axentra.Contracts;
+using Microsoft.Extensions.Logging;
 
 namespace Axentra.BuildingBlocks.Embedded;
 
 /// <summary>
 /// The standalone host's dead letters: delivery rows the dispatcher marked dead. Listing shows them; a redrive
-/// puts them back to pending with a fresh attempt budget, for that one subscriber only. Message ids are the queue's
-/// row ids, as strings in the <see cref="IDeadLetters"/> contract.
+/// puts them back to pending with a fresh attempt budget, for that one subscriber only; a resolution forgets the row
+/// and records stage <c>resolved:{subscriber}</c> on the event in the same commit. Message ids are the queue's row
+/// ids, as strings in the <see cref="IDeadLetters"/> contract.
 /// </summary>
-public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubSub, TimeProvider timeProvider) : IDeadLetters
+public sealed partial class LocalDeadLetters(
+    EmbeddedDatabase database,
+    LocalPubSub pubSub,
+    TimeProvider timeProvider,
+    EventRegistry? registry = null,
+    SqliteStateStore? state = null,
+    DeadLetterMetrics? metrics = null,
+    ILogger<LocalDeadLetters>? logger = null) : IDeadLetters
 {
     public ValueTask<IReadOnlyList<DeadLetter>> ListAsync(string? subscriber, int limit, CancellationToken cancellationToken) =>
         ValueTask.FromResult(List(subscriber, limit));
@@ -28,6 +38,66 @@ public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubS
         }
 
         return new DeadLetterRedrive(await RedriveRowsAsync(subscriber, id, cancellationToken).ConfigureAwait(false), null);
+    }
+
+    public async ValueTask<bool> ResolveAsync(string subscriber, string messageId, string reason, CancellationToken cancellationToken)
+    {
+        if (!long.TryParse(messageId, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return false;
+        }
+
+        var (found, eventId) = await database.WriteAsync(connection =>
+        {
+            string topic;
+            byte[]? body;
+            using (var find = connection.CreateCommand())
+            {
+                find.CommandText = """
+                    SELECT m.topic, m.body, m.body_segment, m.body_offset FROM queue_deliveries d JOIN queue_messages m ON m.id = d.message_id
+                    WHERE d.subscriber = $subscriber AND d.message_id = $id AND d.state = 2
+                    """;
+                find.Parameters.AddWithValue("$subscriber", subscriber);
+                find.Parameters.AddWithValue("$id", id);
+                using var reader = find.ExecuteReader();
+                if (!reader.Read())
+                {
+                    return (false, null);
+                }
+
+                (topic, body) = (reader.GetString(0), pubSub.BodyOf(reader, 1));
+            }
+
+            if (body is not null && state is not null && registry?.ResolutionOf(subscriber, body, reason) is { } resolution)
+            {
+                var now = state.Now();
+                state.Save(connection, resolution.Key, WholeArrays.Of(resolution.Value), SqliteStateStore.ExpiresAt(now, resolution.TimeToLive), now);
+            }
+
+            // The message goes too once no subscriber is owed it: every cursor of its topic is past it and no other
+            // failed delivery holds it (the dispatcher's sweep of its range has been and gone).
+            using var forget = connection.CreateCommand();
+            forget.CommandText = """
+                DELETE FROM queue_deliveries WHERE subscriber = $subscriber AND message_id = $id;
+                DELETE FROM queue_messages WHERE id = $id AND id <= (SELECT COALESCE(MIN(position), 0) FROM queue_cursors WHERE topic = $topic)
+                AND NOT EXISTS (SELECT 1 FROM queue_deliveries WHERE message_id = $id);
+                """;
+            forget.Parameters.AddWithValue("$subscriber", subscriber);
+            forget.Parameters.AddWithValue("$id", id);
+            forget.Parameters.AddWithValue("$topic", topic);
+            forget.ExecuteNonQuery();
+            return (true, body is null ? null : WebhookEnvelope.TryParse(body)?.EventId);
+        }, cancellationToken).ConfigureAwait(false);
+        if (found)
+        {
+            metrics?.Resolved(subscriber);
+            if (logger is not null)
+            {
+                LogResolved(logger, subscriber, messageId, eventId ?? "(none)", reason);
+            }
+        }
+
+        return found;
     }
 
     public IReadOnlyList<DeadLetter> List(string? subscriber, int limit) => database.Read(connection =>
@@ -78,4 +148,7 @@ public sealed class LocalDeadLetters(EmbeddedDatabase database, LocalPubSub pubS
 
         return redriven;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) resolved by an operator without a redrive: {Reason}")]
+    private static partial void LogResolved(ILogger logger, string subscriber, string messageId, string eventId, string reason);
 }

@@ -46,4 +46,11 @@ public interface IDeadLetters
 
     /// <summary>Redrives one message (<paramref name="messageId"/>), all of a subscriber's, or all; none found is 0.</summary>
     ValueTask<DeadLetterRedrive> RedriveAsync(string? subscriber, string? messageId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Closes one dead letter without handing it back: an operator decided it will never succeed (poison input, an
+    /// event superseded since). It leaves the list, and its event records stage <c>resolved:{subscriber}</c> with
+    /// <paramref name="reason"/>. False when there is no such dead letter.
+    /// </summary>
+    ValueTask<bool> ResolveAsync(string subscriber, string messageId, string reason, CancellationToken cancellationToken);
 }

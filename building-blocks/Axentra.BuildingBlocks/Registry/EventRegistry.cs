@@ -21,9 +21,14 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         Stages.Catalogued,
         DeadLetterStage(PlatformNames.AppIds.Audit),
         DeadLetterStage(PlatformNames.AppIds.Catalog),
+        ResolvedStage(PlatformNames.AppIds.Audit),
+        ResolvedStage(PlatformNames.AppIds.Catalog),
     ];
 
     public static string DeadLetterStage(string subscriber) => $"{Stages.DeadLettered}:{subscriber}";
+
+    /// <summary>The stage an operator's resolution of <paramref name="subscriber"/>'s dead letter records.</summary>
+    public static string ResolvedStage(string subscriber) => $"{Stages.Resolved}:{subscriber}";
 
     /// <summary>The stage a subscriber reports when it has handled an event (which closes its dead letter), if any.</summary>
     public static string? SuccessStageOf(string subscriber) => subscriber switch
@@ -35,15 +40,22 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
 
     /// <summary>
     /// Whether the dead letter <paramref name="deadLetter"/> (a <see cref="DeadLetterStage"/>) is still open: its
-    /// subscriber has not reported success since (a redrive closes it; a replay records no stage, so it does not).
+    /// subscriber has not reported success since (a redrive closes it; a replay records no stage, so it does not), and
+    /// no operator has resolved it since (<see cref="ResolvedStage"/>).
     /// </summary>
     public static bool IsOpen(StageRecord deadLetter, IEnumerable<StageRecord> stages)
     {
         var subscriber = deadLetter.Stage.StartsWith(Stages.DeadLettered + ":", StringComparison.Ordinal)
             ? deadLetter.Stage[(Stages.DeadLettered.Length + 1)..]
             : null;
-        var success = subscriber is null ? null : SuccessStageOf(subscriber);
-        return success is null || !stages.Any(s => s.Stage == success && s.At >= deadLetter.At);
+        if (subscriber is null)
+        {
+            return true;
+        }
+
+        var success = SuccessStageOf(subscriber);
+        var resolved = ResolvedStage(subscriber);
+        return !stages.Any(s => (s.Stage == success || s.Stage == resolved) && s.At >= deadLetter.At);
     }
 
     public ValueTask ReportStageAsync(StageRecord stage, CancellationToken cancellationToken)
@@ -122,8 +134,19 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
     public StateWrite? RecordOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts) =>
         DeadLetterStageOf(subscriber, message, reason, attempts) is { } stage ? StageWrite(stage) : null;
 
+    /// <summary>The state write of an operator's resolution of a dead letter (<see cref="ResolvedStage"/>); null for a message that is not an envelope.</summary>
+    public StateWrite? ResolutionOf(string subscriber, ReadOnlyMemory<byte> message, string reason) =>
+        StageOf(ResolvedStage(subscriber), message, reason, attempts: null) is { } stage ? StageWrite(stage) : null;
+
+    /// <summary>Records an operator's resolution of <paramref name="subscriber"/>'s dead letter of <paramref name="eventId"/>.</summary>
+    public ValueTask RecordResolutionAsync(string subscriber, string eventId, string reason, CancellationToken cancellationToken) =>
+        ReportStageAsync(new StageRecord { EventId = eventId, Stage = ResolvedStage(subscriber), At = timeProvider.GetUtcNow(), Reason = reason }, cancellationToken);
+
     /// <summary>The event's <c>dead_lettered:{subscriber}</c> stage; null for a message that is not an envelope (nothing to mark).</summary>
-    private StageRecord? DeadLetterStageOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts)
+    private StageRecord? DeadLetterStageOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts) =>
+        StageOf(DeadLetterStage(subscriber), message, reason, attempts);
+
+    private StageRecord? StageOf(string stage, ReadOnlyMemory<byte> message, string reason, int? attempts)
     {
         string eventId;
         try
@@ -138,7 +161,7 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         return new StageRecord
         {
             EventId = eventId,
-            Stage = DeadLetterStage(subscriber),
+            Stage = stage,
             At = timeProvider.GetUtcNow(),
             Reason = reason,
             Attempts = attempts,

@@ -3,13 +3,16 @@ using Axentra.EndToEnd.Tests.Support;
 
 namespace Axentra.EndToEnd.Tests;
 
-/// <summary>The processed bucket breaks while webhooks keep coming: retried, dead-lettered, redriven, nothing lost.</summary>
+/// <summary>
+/// The processed bucket breaks while webhooks keep coming: retried, dead-lettered, one resolved by an operator, the rest
+/// redriven, nothing lost.
+/// </summary>
 public sealed class BackendFaultTests(PublishedStandalone build)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_broken_processed_bucket_dead_letters_catalog_work_and_a_redrive_after_repair_loses_nothing()
+    public async Task A_broken_processed_bucket_dead_letters_catalog_work_and_a_redrive_after_repair_loses_nothing_but_what_was_resolved()
     {
         await using var host = await StandaloneProcess.StartAsync(build, new Dictionary<string, string>
         {
@@ -42,7 +45,7 @@ public sealed class BackendFaultTests(PublishedStandalone build)
             Assert.Contains("dead_lettered:catalog", stages);
         }
 
-        string firstMessageId;
+        string firstMessageId, lastMessageId;
         using (var list = await host.OpsAsync(HttpMethod.Get, "/admin/dead-letters?subscriber=catalog"))
         {
             var letters = JsonNode.Parse(await list.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct))!.AsArray();
@@ -54,7 +57,17 @@ public sealed class BackendFaultTests(PublishedStandalone build)
                 Assert.Equal(System.Text.Json.JsonValueKind.String, l["message_id"]!.GetValueKind()); // the same contract as the distributed mode
             });
             firstMessageId = (string)letters[0]!["message_id"]!;
+            lastMessageId = (string)letters[4]!["message_id"]!;
         }
+
+        // An operator decides the last one will never be wanted: resolved, with why, and never catalogued.
+        using (var resolve = await host.OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{lastMessageId}/resolve?reason=superseded"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, resolve.StatusCode);
+        }
+
+        var resolved = await host.WaitForStatusAsync((string)receipts[4]["event_id"]!, "resolved");
+        Assert.Equal("superseded", (string)resolved["stages"]!.AsArray().Single(s => (string)s!["stage"]! == "resolved:catalog")!["reason"]!);
 
         File.Delete(processed);
         Directory.Move(aside, processed);
@@ -65,10 +78,10 @@ public sealed class BackendFaultTests(PublishedStandalone build)
 
         using (var redrive = await host.OpsAsync(HttpMethod.Post, "/admin/dead-letters/redrive?subscriber=catalog"))
         {
-            Assert.Equal(4, (int)JsonNode.Parse(await redrive.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct))!["redriven"]!);
+            Assert.Equal(3, (int)JsonNode.Parse(await redrive.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Ct))!["redriven"]!);
         }
 
-        foreach (var (receipt, i) in receipts.Select((r, i) => (r, i)))
+        foreach (var (receipt, i) in receipts.Select((r, i) => (r, i)).SkipLast(1))
         {
             await host.WaitForStatusAsync((string)receipt["event_id"]!);
             var copy = JsonNode.Parse(await File.ReadAllTextAsync(host.PathOf("axentra-webhook-processed", $"stores/{store}/products/{products[i]}.json"), Ct))!;
@@ -81,6 +94,8 @@ public sealed class BackendFaultTests(PublishedStandalone build)
         }
 
         var announced = host.KbRefreshMessages().Where(m => (string)m["store_id"]! == store).SelectMany(m => m["event_ids"]!.AsArray().Select(id => (string)id!)).ToList();
-        Assert.Equal(receipts.Select(r => (string)r["event_id"]!).Append((string)first["event_id"]!).Order(), announced.Order());
+        Assert.Equal(receipts.SkipLast(1).Select(r => (string)r["event_id"]!).Append((string)first["event_id"]!).Order(), announced.Order());
+        Assert.False(File.Exists(host.PathOf("axentra-webhook-processed", $"stores/{store}/products/{products[4]}.json")));
+        await host.WaitForStatusAsync((string)receipts[4]["event_id"]!, "resolved"); // the redrive of the rest left it alone
     }
 }

@@ -222,11 +222,53 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resolved_dead_letter_leaves_the_list_and_its_event_keeps_the_operators_reason()
+    {
+        var envelope = await AcceptAsync("store-dl-resolve");
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+        await DeadLetterAsync(PlatformNames.AppIds.Audit, Guid.NewGuid().ToString(), await AcceptAsync("store-dl-other"));
+
+        var resolve = await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/resolve?reason=superseded%20by%20a%20later%20update");
+
+        Assert.Equal(HttpStatusCode.NoContent, resolve.StatusCode);
+        Assert.Equal(PlatformNames.AppIds.Audit, (string)Assert.Single(await ListAsync())["subscriber"]!); // the other one stays
+        Assert.DoesNotContain(Sidecar.StoredStateKeys(PlatformNames.Components.RegistryStateStore), k => k.Contains($"dead-letter:catalog:{messageId}", StringComparison.Ordinal));
+        Assert.Empty(Sidecar.Invocations); // nothing handed back to the subscriber
+        var details = await GetJsonAsync($"/events/{envelope.EventId}");
+        Assert.Equal("resolved", (string)details["status"]!);
+        var stage = Assert.Single(details["stages"]!.AsArray(), s => (string)s!["stage"]! == "resolved:catalog")!;
+        Assert.Equal("superseded by a later update", (string)stage["reason"]!);
+        Assert.Equal(1, (await ScrapeAsync()).Sum("axentra_pubsub_dead_letters_resolved_total", ("subscriber", "catalog")));
+
+        // Gone: a second resolution finds nothing.
+        await WebhookEndpointTests.AssertProblem(
+            await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/resolve?reason=again"), HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("?reason=")]
+    [InlineData("?reason=%20%20")]
+    [InlineData("?reason=two%0Alines")]
+    public async Task A_resolution_without_a_one_line_reason_is_400_and_keeps_the_dead_letter(string query)
+    {
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, await AcceptAsync("store-dl-noreason"));
+
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/resolve{query}"), HttpStatusCode.BadRequest);
+
+        Assert.Single(await ListAsync());
+    }
+
+    [Fact]
     public async Task Unknown_dead_letters_are_404_and_unsafe_names_400()
     {
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{Guid.NewGuid()}/redrive"), HttpStatusCode.NotFound);
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/bad%20name/1/redrive"), HttpStatusCode.BadRequest);
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/catalog/a%2F..%2Fb/redrive"), HttpStatusCode.BadRequest);
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{Guid.NewGuid()}/resolve?reason=x"), HttpStatusCode.NotFound);
+        await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/bad%20name/1/resolve?reason=x"), HttpStatusCode.BadRequest);
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Get, "/admin/dead-letters?subscriber=..%2Fx"), HttpStatusCode.BadRequest);
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, "/admin/dead-letters/redrive?subscriber=a%20b"), HttpStatusCode.BadRequest);
         Assert.Empty(Sidecar.Invocations);
@@ -238,7 +280,11 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     public async Task The_dead_letter_api_needs_the_ops_credential(string? key)
     {
         await DeadLetterAsync(PlatformNames.AppIds.Catalog, Guid.NewGuid().ToString(), await AcceptAsync("store-dl-auth"));
-        foreach (var (method, path) in new[] { (HttpMethod.Get, "/admin/dead-letters"), (HttpMethod.Post, "/admin/dead-letters/redrive") })
+        var messageId = (string)(await ListAsync()).Single()["message_id"]!;
+        foreach (var (method, path) in new[]
+        {
+            (HttpMethod.Get, "/admin/dead-letters"), (HttpMethod.Post, "/admin/dead-letters/redrive"), (HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/resolve?reason=x"),
+        })
         {
             await WebhookEndpointTests.AssertProblem(await OpsAsync(method, path, key), HttpStatusCode.Unauthorized);
         }

@@ -5,14 +5,15 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Axentra.Intake.Apis;
 
 /// <summary>
-/// <c>/admin/dead-letters</c> (ops credential, checked by the edge): what each subscriber gave up on, and a redrive of
-/// one message or all, in both modes over <see cref="IDeadLetters"/>. The standalone host puts redriven messages back
-/// on its local queue; the distributed intake hands them to the subscriber through Dapr service invocation and
-/// answers once the subscriber has (docs/operations.md).
+/// <c>/admin/dead-letters</c> (ops credential, checked by the edge): what each subscriber gave up on, a redrive of
+/// one message or all, and the resolution of one that will never succeed, in both modes over <see cref="IDeadLetters"/>.
+/// The standalone host puts redriven messages back on its local queue; the distributed intake hands them to the
+/// subscriber through Dapr service invocation and answers once the subscriber has (docs/operations.md).
 /// </summary>
 public static class DeadLettersApi
 {
     private const int MaxPage = 500;
+    private const int MaxReasonLength = 500;
 
     public static RouteGroupBuilder MapDeadLettersApi(this IEndpointRouteBuilder endpoints)
     {
@@ -31,6 +32,12 @@ public static class DeadLettersApi
             .WithName("RedriveDeadLetter")
             .WithSummary("Redrive one dead letter")
             .Produces<DeadLetterRedrive>(StatusCodes.Status200OK, "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{subscriber}/{messageId}/resolve", ResolveAsync)
+            .WithName("ResolveDeadLetter")
+            .WithSummary("Close one dead letter without a redrive (?reason= required: why it will never succeed); the event records stage resolved:{subscriber}")
+            .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
@@ -63,21 +70,43 @@ public static class DeadLettersApi
     private static async Task<Results<JsonHttpResult<DeadLetterRedrive>, ProblemHttpResult>> RedriveOneAsync(
         string subscriber, string messageId, IDeadLetters deadLetters, CancellationToken cancellationToken)
     {
-        if (!SafeKeySegment.IsValid(subscriber))
+        if (InvalidTarget(subscriber, messageId) is { } invalid)
         {
-            return UnsafeSubscriber();
-        }
-
-        if (!SafeKeySegment.IsValid(messageId))
-        {
-            return TypedResults.Problem("message_id is not a safe key segment.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid message id");
+            return invalid;
         }
 
         var redrive = await deadLetters.RedriveAsync(subscriber, messageId, cancellationToken).ConfigureAwait(false);
-        return redrive.Redriven == 0
-            ? TypedResults.Problem($"No dead letter {messageId} for {subscriber}.", statusCode: StatusCodes.Status404NotFound, title: "Not found")
-            : TypedResults.Json(redrive, IntakeJsonContext.Readable.DeadLetterRedrive);
+        return redrive.Redriven == 0 ? NotFound(subscriber, messageId) : TypedResults.Json(redrive, IntakeJsonContext.Readable.DeadLetterRedrive);
     }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ResolveAsync(
+        string subscriber, string messageId, string? reason, IDeadLetters deadLetters, CancellationToken cancellationToken)
+    {
+        if (InvalidTarget(subscriber, messageId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength || reason.Any(char.IsControl))
+        {
+            return TypedResults.Problem(
+                $"Say why in ?reason= (1 to {MaxReasonLength} characters, one line): it is kept on the event. Never put payload data in it.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Invalid reason");
+        }
+
+        return await deadLetters.ResolveAsync(subscriber, messageId, reason.Trim(), cancellationToken).ConfigureAwait(false)
+            ? TypedResults.NoContent()
+            : NotFound(subscriber, messageId);
+    }
+
+    /// <summary>400 for an unsafe subscriber or message id, else null.</summary>
+    private static ProblemHttpResult? InvalidTarget(string subscriber, string messageId) =>
+        !SafeKeySegment.IsValid(subscriber) ? UnsafeSubscriber()
+        : !SafeKeySegment.IsValid(messageId) ? TypedResults.Problem("message_id is not a safe key segment.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid message id")
+        : null;
+
+    private static ProblemHttpResult NotFound(string subscriber, string messageId) =>
+        TypedResults.Problem($"No dead letter {messageId} for {subscriber}.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
     private static ProblemHttpResult UnsafeSubscriber() =>
         TypedResults.Problem("subscriber is not a safe name.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid subscriber");

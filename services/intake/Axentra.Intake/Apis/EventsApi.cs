@@ -33,8 +33,10 @@ public sealed record EventDetails(
     }
 
     /// <summary>
-    /// A dead letter that is still open beats everything; completed = audited and catalogued; else the furthest stage.
-    /// A dead letter is closed once its subscriber reported success after it (a redrive; a replay records no stage).
+    /// A dead letter that is still open beats everything; completed = audited and catalogued; <c>resolved</c> when an
+    /// operator closed a dead letter instead (<c>resolved:{app}</c>) and the event is not complete; else the furthest
+    /// stage. A dead letter is closed once its subscriber reported success after it (a redrive; a replay records no
+    /// stage) or an operator resolved it after it.
     /// </summary>
     private static string StatusOf(EventView view)
     {
@@ -46,9 +48,11 @@ public sealed record EventDetails(
 
         var audited = stages.ContainsKey(Contracts.Stages.Audited);
         var catalogued = stages.ContainsKey(Contracts.Stages.Catalogued);
+        var resolved = stages.Keys.Any(s => s.StartsWith(Contracts.Stages.Resolved + ":", StringComparison.Ordinal));
         return (audited, catalogued) switch
         {
             (true, true) => "completed",
+            _ when resolved => Contracts.Stages.Resolved,
             (true, false) => Contracts.Stages.Audited,
             (false, true) => Contracts.Stages.Catalogued,
             _ => view.Record.Status,

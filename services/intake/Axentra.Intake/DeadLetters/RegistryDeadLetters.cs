@@ -213,9 +213,7 @@ public sealed partial class RegistryDeadLetters(
         var key = RegistryKeys.DeadLetter(record.Subscriber, record.MessageId);
         if (result.Outcome == DeliveryOutcome.Success)
         {
-            // Handled: forget it whatever else touched the record meanwhile, then drop it from the index.
-            await state.TryDeleteAsync(key, null, cancellationToken).ConfigureAwait(false);
-            await ChangeIndexAsync(record.Subscriber, ids => ids.Remove(record.MessageId) ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false);
+            await ForgetAsync(record, cancellationToken).ConfigureAwait(false);
             LogRedriven(record.Subscriber, record.MessageId, record.EventId ?? "(none)");
             return true;
         }
@@ -234,6 +232,36 @@ public sealed partial class RegistryDeadLetters(
         _ = await state.TrySaveJsonAsync(key, updated, ContractsJsonContext.Default.DeadLetterRecord, etag, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
         LogRedriveFailed(record.Subscriber, record.MessageId, record.EventId ?? "(none)", reason);
         return false;
+    }
+
+    /// <summary>
+    /// The event records the resolution first, then the dead letter is forgotten: a crash in between leaves it listed,
+    /// and resolving it again records the stage again and finishes.
+    /// </summary>
+    public async ValueTask<bool> ResolveAsync(string subscriber, string messageId, string reason, CancellationToken cancellationToken)
+    {
+        if (await ReadAsync(subscriber, messageId, cancellationToken).ConfigureAwait(false) is not { } entry)
+        {
+            return false;
+        }
+
+        var record = entry.Record;
+        if (record.EventId is not null)
+        {
+            await registry.RecordResolutionAsync(subscriber, record.EventId, reason, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ForgetAsync(record, cancellationToken).ConfigureAwait(false);
+        metrics.Resolved(subscriber);
+        LogResolved(subscriber, record.MessageId, record.EventId ?? "(none)", reason);
+        return true;
+    }
+
+    /// <summary>Deletes the record whatever else touched it meanwhile, then drops it from the index.</summary>
+    private async Task ForgetAsync(DeadLetterRecord record, CancellationToken cancellationToken)
+    {
+        await state.TryDeleteAsync(RegistryKeys.DeadLetter(record.Subscriber, record.MessageId), null, cancellationToken).ConfigureAwait(false);
+        await ChangeIndexAsync(record.Subscriber, ids => ids.Remove(record.MessageId) ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<(DeadLetterRecord Record, string ETag)?> ReadAsync(string subscriber, string messageId, CancellationToken cancellationToken) =>
@@ -302,6 +330,9 @@ public sealed partial class RegistryDeadLetters(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) redriven and handled")]
     private partial void LogRedriven(string subscriber, string messageId, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) resolved by an operator without a redrive: {Reason}")]
+    private partial void LogResolved(string subscriber, string messageId, string eventId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) redriven but not handled: {Reason}")]
     private partial void LogRedriveFailed(string subscriber, string messageId, string eventId, string reason);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Axentra.BuildingBlocks.Embedded;
 using Axentra.BuildingBlocks.PubSub;
+using Axentra.BuildingBlocks.State;
 using Axentra.BuildingBlocks.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -108,18 +109,7 @@ public sealed class LocalPubSubTests : IAsyncDisposable
             NullLogger<LocalPubSubDispatcher>.Instance, recorder, state: state);
         await dispatcher.StartAsync(Ct);
         _running.Add(new Running(dispatcher, database));
-        var envelope = new Contracts.WebhookEnvelope
-        {
-            EventId = "0123456789abcdef-1765297638",
-            PayloadHash = new string('0', 64),
-            EventType = "product_update",
-            StoreId = "s-1",
-            ProductId = "p-1",
-            S3Key = "s-1/product_update/2025/12/09/0123456789abcdef-1765297638.json",
-            ReceivedAt = DateTimeOffset.UnixEpoch,
-            DedupeKey = "payload-hash:0",
-            Payload = "{}"u8.ToArray(),
-        };
+        var envelope = Envelope("0123456789abcdef-1765297638");
 
         await queue.PublishAsync("webhook-events", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(envelope, Contracts.ContractsJsonContext.Default.WebhookEnvelope), Ct);
 
@@ -170,6 +160,38 @@ public sealed class LocalPubSubTests : IAsyncDisposable
 
         // A DROP is recorded by the handler itself (with the precise reason); the dispatcher must not overwrite it.
         Assert.Empty(deadLetters.Recorded);
+    }
+
+    [Fact]
+    public async Task A_resolved_dead_letter_is_forgotten_with_its_message_and_its_event_records_why()
+    {
+        var handler = new RecordingHandler("catalog", "webhook-events", _ => DeliveryOutcome.Retry);
+        var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 1));
+        var envelope = Envelope("fedcba9876543210-1765297638");
+        await queue.PublishAsync("webhook-events", System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(envelope, Contracts.ContractsJsonContext.Default.WebhookEnvelope), Ct);
+
+        await using var inspector = EmbeddedDatabaseFactory.Open(_directory.Path);
+        var state = new SqliteStateStore(inspector, TimeProvider.System);
+        var letters = new LocalDeadLetters(inspector, queue, TimeProvider.System, new Registry.EventRegistry(state, TimeProvider.System), state);
+        await Eventually.TrueAsync(() => letters.List(null, 10).Count == 1, "dead after one attempt");
+        var messageId = letters.List(null, 10)[0].MessageId;
+
+        Assert.False(await letters.ResolveAsync("audit", messageId, "not audit's", Ct));
+        Assert.True(await letters.ResolveAsync("catalog", messageId, "poison input, fixed upstream", Ct));
+
+        Assert.Empty(letters.List(null, 10));
+        var stage = await state.GetJsonAsync(
+            Contracts.RegistryKeys.Stage(envelope.EventId, Registry.EventRegistry.ResolvedStage("catalog")), Contracts.ContractsJsonContext.Default.StageRecord, Ct);
+        Assert.Equal("poison input, fixed upstream", stage?.Value.Reason);
+        Assert.Equal(0L, inspector.Read(c =>
+        {
+            using var count = c.CreateCommand();
+            count.CommandText = "SELECT COUNT(*) FROM queue_messages";
+            return (long)count.ExecuteScalar()!;
+        }));
+        Assert.False(await letters.ResolveAsync("catalog", messageId, "again", Ct));
+        await Task.Delay(200, Ct);
+        Assert.Single(handler.Attempts); // resolved, not redelivered
     }
 
     [Fact]
@@ -575,6 +597,19 @@ public sealed class LocalPubSubTests : IAsyncDisposable
 
     private static LocalPubSubOptions FastRetries(int maxAttempts) =>
         new() { MaxAttempts = maxAttempts, InitialBackoff = TimeSpan.FromMilliseconds(1), MaxBackoff = TimeSpan.FromMilliseconds(5) };
+
+    private static Contracts.WebhookEnvelope Envelope(string eventId) => new()
+    {
+        EventId = eventId,
+        PayloadHash = new string('0', 64),
+        EventType = "product_update",
+        StoreId = "s-1",
+        ProductId = "p-1",
+        S3Key = $"s-1/product_update/2025/12/09/{eventId}.json",
+        ReceivedAt = DateTimeOffset.UnixEpoch,
+        DedupeKey = "payload-hash:0",
+        Payload = "{}"u8.ToArray(),
+    };
 
     private async Task<(LocalPubSub Queue, IAsyncDisposable Stop)> StartAsync(
         IMessageHandler[] handlers, TimeProvider? clock = null, LocalPubSubOptions? options = null, IDeadLetterRecorder? deadLetters = null,
