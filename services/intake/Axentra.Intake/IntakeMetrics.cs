@@ -16,6 +16,7 @@ public sealed class IntakeMetrics
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _claims;
+    private readonly Counter<long> _webhookIdReused;
 
     public IntakeMetrics(IMeterFactory meterFactory)
     {
@@ -27,6 +28,9 @@ public sealed class IntakeMetrics
         _duration = meter.CreateHistogram<double>("axentra.webhooks.duration", unit: "ms", description: "Time to answer a webhook, by status",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _claims = meter.CreateCounter<long>("axentra.dedupe.claims", description: "Dedupe claim writes, by kind (first, replace) and result (won, conflict)");
+        _webhookIdReused = meter.CreateCounter<long>(
+            "axentra.webhooks.webhook_id_reused", description: "Duplicates by webhook-id whose payload differs from the original event's: answered 200 and not registered");
+        _webhookIdReused.Add(0);
     }
 
     public void Received() => _received.Add(1);
@@ -34,6 +38,9 @@ public sealed class IntakeMetrics
     public void Accepted(string eventType) => _accepted.Add(1, new KeyValuePair<string, object?>("event_type", eventType));
 
     public void Duplicate() => _duplicates.Add(1);
+
+    /// <summary>A delivery deduplicated by its <c>webhook-id</c> although its payload is not the original's.</summary>
+    public void WebhookIdReused() => _webhookIdReused.Add(1);
 
     public void Rejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

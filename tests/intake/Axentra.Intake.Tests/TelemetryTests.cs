@@ -113,6 +113,7 @@ public sealed class TelemetryTests : IDisposable
             "axentra_webhooks_received_total",
             "axentra_webhooks_accepted_total",
             "axentra_webhooks_duplicates_total",
+            "axentra_webhooks_webhook_id_reused_total",
             "axentra_webhooks_rejected_total",
             "axentra_webhooks_duration_milliseconds_bucket",
             "axentra_dedupe_claims_total",
@@ -123,6 +124,7 @@ public sealed class TelemetryTests : IDisposable
             "axentra_pubsub_delivery_duration_milliseconds_bucket",
             "axentra_pubsub_delivery_lag_seconds_bucket",
             "axentra_pubsub_dead_letters_total",
+            "axentra_pubsub_dead_letters_resolved_total",
             "axentra_queue_depth",
             "axentra_queue_oldest_age_seconds",
             "axentra_queue_dead_lettered",
@@ -185,6 +187,36 @@ public sealed class TelemetryTests : IDisposable
         Assert.Equal(3, scrape.Sum("axentra_webhooks_rejected_total", ("reason", "backend_unavailable")));
         Assert.Equal(3, scrape.Sum("axentra_webhooks_duration_milliseconds_count", ("status", "503")));
         Assert.Null(scrape.Sum("axentra_webhooks_accepted_total"));
+    }
+
+    [Fact]
+    public async Task A_webhook_id_reused_for_another_payload_is_counted_and_logged_without_the_payload()
+    {
+        var lines = new RecordingLoggerProvider();
+        using var app = _app.WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton<ILoggerProvider>(lines)));
+        using var client = app.CreateClient();
+        async Task<JsonElement> PostAsync(string body, HttpStatusCode expected)
+        {
+            using var request = StandaloneApp.Webhook(body);
+            request.Headers.Add("webhook-id", "msg_reused");
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(expected, response.StatusCode);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone();
+        }
+
+        var original = await PostAsync("""{"event_type":"new_store","store_id":"s-reuse","store_name":"Original name"}""", HttpStatusCode.Accepted);
+        await PostAsync("""{"store_id":"s-reuse","event_type":"new_store","store_name":"Original name"}""", HttpStatusCode.OK); // re-serialised: a true redelivery
+        var reused = await PostAsync("""{"event_type":"updated_store","store_id":"s-reuse","store_name":"Secret new name"}""", HttpStatusCode.OK);
+
+        Assert.Equal(original.GetProperty("event_id").GetString(), reused.GetProperty("event_id").GetString());
+        var scrape = new PrometheusScrape(await client.GetStringAsync("/metrics", TestContext.Current.CancellationToken));
+        Assert.Equal(2, scrape.Sum("axentra_webhooks_duplicates_total"));
+        Assert.Equal(1, scrape.Sum("axentra_webhooks_webhook_id_reused_total"));
+        var line = Assert.Single(lines.Lines, l => l.Message.Contains("was already used by event", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Contains("webhook-id:msg_reused", line.Message, StringComparison.Ordinal);
+        Assert.Contains(original.GetProperty("event_id").GetString()!, line.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(lines.Lines, l => l.Message.Contains("Secret new name", StringComparison.Ordinal));
     }
 
     [Fact]

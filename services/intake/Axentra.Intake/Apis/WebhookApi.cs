@@ -15,7 +15,7 @@ using Microsoft.OpenApi;
 namespace Axentra.Intake.Apis;
 
 /// <summary><c>POST /webhooks/supabase</c>: the platform's public webhook endpoint (design.md §3).</summary>
-public static class WebhookApi
+public static partial class WebhookApi
 {
     public const string Route = "/webhooks/supabase";
 
@@ -193,6 +193,15 @@ public static class WebhookApi
                 return TypedResults.Json(WebhookReceipt.Of(accepted.Event, duplicate: false), IntakeJsonContext.Readable.WebhookReceipt, statusCode: StatusCodes.Status202Accepted);
             case RegistrationResult.Duplicate duplicate:
                 metrics.Duplicate();
+                if (duplicate.Event.PayloadHash != webhook.PayloadHash)
+                {
+                    // Only a webhook-id can match a different payload: the sender reused an id, or two senders share an id
+                    // space. Standard Webhooks resends a message unchanged, so this payload is answered as the duplicate it
+                    // claims to be and never registered: say so where an operator looks.
+                    metrics.WebhookIdReused();
+                    LogWebhookIdReused(logger, webhook.DedupeKey, duplicate.Event.EventId, webhook.PayloadHash);
+                }
+
                 return TypedResults.Json(WebhookReceipt.Of(duplicate.Event, duplicate: true), IntakeJsonContext.Readable.WebhookReceipt, statusCode: StatusCodes.Status200OK);
             case RegistrationResult.InFlight inFlight:
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(inFlight.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
@@ -202,6 +211,10 @@ public static class WebhookApi
                 throw new UnreachableException();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "{DedupeKey} was already used by event {OriginalEventId} for a different payload (this one's payload_hash {PayloadHash}): answered as its duplicate, not registered")]
+    private static partial void LogWebhookIdReused(ILogger logger, string dedupeKey, string originalEventId, string payloadHash);
 
     /// <summary>A 429 with <c>Retry-After</c> when <paramref name="credential"/> is over its rate limit, else null (a token spent).</summary>
     private static ProblemHttpResult? RateLimited(HttpContext context, WebhookRateLimiter rateLimiter, string credential, IntakeMetrics metrics)
