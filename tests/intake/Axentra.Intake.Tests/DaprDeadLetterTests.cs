@@ -225,6 +225,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     public async Task A_resolved_dead_letter_leaves_the_list_and_its_event_keeps_the_operators_reason()
     {
         var envelope = await AcceptAsync("store-dl-resolve");
+        await AuditedAsync(envelope); // the other subscriber handled it
         var messageId = Guid.NewGuid().ToString();
         await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
         await DeadLetterAsync(PlatformNames.AppIds.Audit, Guid.NewGuid().ToString(), await AcceptAsync("store-dl-other"));
@@ -241,9 +242,44 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         Assert.Equal("superseded by a later update", (string)stage["reason"]!);
         Assert.Equal(1, (await ScrapeAsync()).Sum("axentra_pubsub_dead_letters_resolved_total", ("subscriber", "catalog")));
 
-        // Gone: a second resolution finds nothing.
+        // Gone: a second resolution finds nothing, and the message delivered again (at least once) is not kept again.
         await WebhookEndpointTests.AssertProblem(
             await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/resolve?reason=again"), HttpStatusCode.NotFound);
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+        Assert.Equal(PlatformNames.AppIds.Audit, (string)Assert.Single(await ListAsync())["subscriber"]!);
+        Assert.Equal("resolved", (string)(await GetJsonAsync($"/events/{envelope.EventId}"))["status"]!);
+    }
+
+    [Fact]
+    public async Task A_resolution_during_a_redrive_the_subscriber_drops_stands()
+    {
+        var envelope = await AcceptAsync("store-dl-race");
+        await AuditedAsync(envelope);
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+        var registry = _intake.App.Services.GetRequiredService<EventRegistry>();
+        var subscriber = _subscribers[PlatformNames.AppIds.Catalog];
+        subscriber.Answer = DeliveryOutcome.Drop;
+        subscriber.During = async () =>
+        {
+            // While the redrive waits for the subscriber, an operator resolves the dead letter; then the subscriber drops
+            // the event again, recording its reason as a DROP does.
+            using var resolve = await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/resolve?reason=superseded");
+            Assert.Equal(HttpStatusCode.NoContent, resolve.StatusCode);
+            await registry.ReportStageAsync(new StageRecord
+            {
+                EventId = envelope.EventId,
+                Stage = EventRegistry.DeadLetterStage(PlatformNames.AppIds.Catalog),
+                At = DateTimeOffset.UtcNow,
+                Reason = "poison",
+            }, Ct);
+        };
+
+        using var redrive = await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/redrive");
+
+        Assert.Equal(HttpStatusCode.OK, redrive.StatusCode);
+        Assert.Empty(await ListAsync());
+        Assert.Equal("resolved", (string)(await GetJsonAsync($"/events/{envelope.EventId}"))["status"]!);
     }
 
     [Theory]
@@ -251,6 +287,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     [InlineData("?reason=")]
     [InlineData("?reason=%20%20")]
     [InlineData("?reason=two%0Alines")]
+    [InlineData("?reason=two%E2%80%A8lines")]
     public async Task A_resolution_without_a_one_line_reason_is_400_and_keeps_the_dead_letter(string query)
     {
         var messageId = Guid.NewGuid().ToString();
@@ -327,6 +364,11 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
             .Select(m => JsonSerializer.Deserialize(m.Data, ContractsJsonContext.Default.WebhookEnvelope)!)
             .Single(e => e.EventId == eventId);
     }
+
+    /// <summary>Reports the event audited, as the audit service does once it has written the raw object.</summary>
+    private Task AuditedAsync(WebhookEnvelope envelope) =>
+        _intake.App.Services.GetRequiredService<EventRegistry>().ReportStageAsync(
+            new StageRecord { EventId = envelope.EventId, Stage = Stages.Audited, At = DateTimeOffset.UtcNow, S3Key = envelope.S3Key }, Ct).AsTask();
 
     /// <summary>What the subscriber's sidecar sends to its dead-letter topic, as intake's sidecar delivers it: the original CloudEvent.</summary>
     private async Task DeadLetterAsync(string subscriber, string messageId, WebhookEnvelope envelope, string? traceparent = null)
@@ -407,10 +449,18 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
 
         public string Topic => PlatformNames.Topics.WebhookEvents;
 
-        public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
+        /// <summary>Runs while a delivery waits for the answer, when set.</summary>
+        public Func<Task>? During { get; set; }
+
+        public async ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
         {
             Received.Enqueue((context.MessageId, message.ToArray()));
-            return ValueTask.FromResult(Answer);
+            if (During is { } during)
+            {
+                await during();
+            }
+
+            return Answer;
         }
     }
 

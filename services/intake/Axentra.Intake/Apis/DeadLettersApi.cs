@@ -87,7 +87,7 @@ public static class DeadLettersApi
             return invalid;
         }
 
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength || reason.Any(char.IsControl))
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength || reason.Any(BreaksTheLine))
         {
             return TypedResults.Problem(
                 $"Say why in ?reason= (1 to {MaxReasonLength} characters, one line): it is kept on the event. Never put payload data in it.",
@@ -98,6 +98,9 @@ public static class DeadLettersApi
             ? TypedResults.NoContent()
             : NotFound(subscriber, messageId);
     }
+
+    private static bool BreaksTheLine(char c) =>
+        char.IsControl(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator;
 
     /// <summary>400 for an unsafe subscriber or message id, else null.</summary>
     private static ProblemHttpResult? InvalidTarget(string subscriber, string messageId) =>

@@ -33,10 +33,10 @@ public sealed record EventDetails(
     }
 
     /// <summary>
-    /// A dead letter that is still open beats everything; completed = audited and catalogued; <c>resolved</c> when an
-    /// operator closed a dead letter instead (<c>resolved:{app}</c>) and the event is not complete; else the furthest
-    /// stage. A dead letter is closed once its subscriber reported success after it (a redrive; a replay records no
-    /// stage) or an operator resolved it after it.
+    /// A dead letter that is still open beats everything; completed = audited and catalogued; <c>resolved</c> when each
+    /// subscriber either handled the event or had its dead letter resolved by an operator (<c>resolved:{app}</c>), at
+    /// least one the latter; else the furthest stage. A dead letter is closed once its subscriber reported success after
+    /// it (a redrive; a replay records no stage) or an operator resolved it after it.
     /// </summary>
     private static string StatusOf(EventView view)
     {
@@ -48,11 +48,12 @@ public sealed record EventDetails(
 
         var audited = stages.ContainsKey(Contracts.Stages.Audited);
         var catalogued = stages.ContainsKey(Contracts.Stages.Catalogued);
-        var resolved = stages.Keys.Any(s => s.StartsWith(Contracts.Stages.Resolved + ":", StringComparison.Ordinal));
+        var settled = (audited || stages.ContainsKey(EventRegistry.ResolvedStage(PlatformNames.AppIds.Audit)))
+            && (catalogued || stages.ContainsKey(EventRegistry.ResolvedStage(PlatformNames.AppIds.Catalog)));
         return (audited, catalogued) switch
         {
             (true, true) => "completed",
-            _ when resolved => Contracts.Stages.Resolved,
+            _ when settled => Contracts.Stages.Resolved, // each subscriber handled it or had its dead letter resolved
             (true, false) => Contracts.Stages.Audited,
             (false, true) => Contracts.Stages.Catalogued,
             _ => view.Record.Status,
@@ -71,7 +72,7 @@ public static class EventsApi
         var group = endpoints.MapGroup("/events").WithTags("Events");
         group.MapGet("/{eventId}", GetAsync)
             .WithName("GetEvent")
-            .WithSummary("An event's registry record and stages (received, audited, catalogued, dead-lettered)")
+            .WithSummary("An event's registry record and stages (received, audited, catalogued, dead-lettered, resolved)")
             .Produces<EventDetails>(StatusCodes.Status200OK, "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -70,7 +70,9 @@ public sealed partial class RegistryDeadLetters(
             var stages = (await registry.GetAsync(eventId, cancellationToken).ConfigureAwait(false))?.Stages ?? [];
             var recorded = stages.FirstOrDefault(s => s.Stage == EventRegistry.DeadLetterStage(subscriber));
             var handled = EventRegistry.SuccessStageOf(subscriber) is { } success && stages.Any(s => s.Stage == success);
-            if (handled && (recorded is null || !EventRegistry.IsOpen(recorded, stages)))
+            // Closed since it was recorded: handled, or resolved by an operator (a redelivery of a message resolved since
+            // must not come back); a DROP after that records a new stage, which is open.
+            if (recorded is not null ? !EventRegistry.IsOpen(recorded, stages) : handled)
             {
                 LogAlreadyHandled(subscriber, id, eventId);
                 return DeliveryOutcome.Success;
@@ -229,7 +231,12 @@ public sealed partial class RegistryDeadLetters(
         }
 
         var updated = record with { Attempts = record.Attempts + 1, Reason = $"redrive: {reason}" };
-        _ = await state.TrySaveJsonAsync(key, updated, ContractsJsonContext.Default.DeadLetterRecord, etag, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false);
+        if (await state.TrySaveJsonAsync(key, updated, ContractsJsonContext.Default.DeadLetterRecord, etag, RegistryKeys.Retention, cancellationToken).ConfigureAwait(false)
+            != SaveOutcome.Saved && record.EventId is not null)
+        {
+            await KeepResolutionAsync(record, started, cancellationToken).ConfigureAwait(false);
+        }
+
         LogRedriveFailed(record.Subscriber, record.MessageId, record.EventId ?? "(none)", reason);
         return false;
     }
@@ -255,6 +262,24 @@ public sealed partial class RegistryDeadLetters(
         metrics.Resolved(subscriber);
         LogResolved(subscriber, record.MessageId, record.EventId ?? "(none)", reason);
         return true;
+    }
+
+    /// <summary>
+    /// An operator resolved the dead letter while its redrive was in flight (the record is gone and a resolution is
+    /// newer than the redrive): the resolution stands. A DROP answered meanwhile recorded a dead-letter stage after it,
+    /// which would show the event dead-lettered with nothing listed, so the resolution is recorded again, after it.
+    /// </summary>
+    private async Task KeepResolutionAsync(DeadLetterRecord record, DateTimeOffset redriveStarted, CancellationToken cancellationToken)
+    {
+        if (await ReadAsync(record.Subscriber, record.MessageId, cancellationToken).ConfigureAwait(false) is not null
+            || await registry.GetAsync(record.EventId!, cancellationToken).ConfigureAwait(false) is not { } view
+            || view.Stages.FirstOrDefault(s => s.Stage == EventRegistry.ResolvedStage(record.Subscriber)) is not { } resolution
+            || resolution.At < redriveStarted)
+        {
+            return;
+        }
+
+        await registry.RecordResolutionAsync(record.Subscriber, record.EventId!, resolution.Reason ?? "resolved", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the record whatever else touched it meanwhile, then drops it from the index.</summary>
@@ -319,7 +344,7 @@ public sealed partial class RegistryDeadLetters(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead letter {MessageId} of {Subscriber} (event {EventId}) kept: {Reason}")]
     private partial void LogKept(string subscriber, string messageId, string eventId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dead letter {MessageId} of {Subscriber} not kept: {Subscriber} has handled event {EventId} since")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dead letter {MessageId} of {Subscriber} not kept: {Subscriber} has handled event {EventId} since, or an operator resolved it")]
     private partial void LogAlreadyHandled(string subscriber, string messageId, string eventId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dead letter {MessageId} of {Subscriber} not kept: {Max} are already kept for it; it waits in the queue until some are redriven")]
