@@ -6,6 +6,7 @@ using Axentra.Contracts;
 using Axentra.Intake;
 using Axentra.Intake.Apis;
 using Axentra.ServiceDefaults;
+using Microsoft.Extensions.Options;
 
 namespace Axentra.Standalone;
 
@@ -46,9 +47,23 @@ public sealed class Program
         app.MapCatalog();
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
-        await app.RunAsync().ConfigureAwait(false);
+        try
+        {
+            await app.RunAsync().ConfigureAwait(false);
+        }
+        catch (OptionsValidationException ex)
+        {
+            // A setting refused at start (a key shared by a sender and operators, a secret too short, ...): say which,
+            // without a stack trace, and exit as sysexits' EX_CONFIG.
+            await Console.Error.WriteLineAsync($"Configuration refused: {string.Join("; ", ex.Failures)}").ConfigureAwait(false);
+            return ConfigurationRefused;
+        }
+
         return 0;
     }
+
+    /// <summary>The exit code of a configuration refused at start (sysexits' EX_CONFIG).</summary>
+    public const int ConfigurationRefused = 78;
 
     private const string Usage = """
         Axentra standalone host: intake, audit and catalog in one process, on SQLite and the file system.
@@ -65,8 +80,15 @@ public sealed class Program
           --Intake:Auth:ApiKeys:0=KEY           a webhook sender's key; with any sender credential configured, the
                                                 generated one in <data>/credentials/webhook-api-key is not used
           --Ops:Auth:ApiKeys:0=KEY              an ops key (else one is generated in <data>/credentials/ops-api-key)
+          --Standalone:SyncWrites=true          fsync every commit and object: survive power loss, not only kill -9
+          --Standalone:Queue:MaxAttempts=20     deliveries per subscriber before a message is dead-lettered
+          --Standalone:Queue:InitialBackoff=00:00:00.5, --Standalone:Queue:MaxBackoff=00:01:00
+                                                the retry backoff's bounds (exponential, with jitter)
+          --Intake:RateLimit:PermitsPerSecond=2000
+                                                webhooks per second per credential (0 = no limit); Intake:RateLimit:Burst
+          --Intake:DedupeWindow=1.00:00:00      how long a redelivery is answered as a duplicate
 
-        More: README.md, docs/operations.md.
+        All settings: docs/intake.md ("Configuration"), docs/operations.md, README.md.
 
         """;
 

@@ -97,6 +97,28 @@ public sealed class OperatorCommandLineTests(PublishedStandalone build)
     }
 
     [Fact]
+    public async Task A_setting_refused_at_start_exits_78_with_the_reason_instead_of_aborting()
+    {
+        // The same key for a webhook sender and for operators: a sender's key would open the ops routes.
+        var directory = Directory.CreateTempSubdirectory("axentra-e2e-config-").FullName;
+        try
+        {
+            const string Shared = "the-same-key-for-senders-and-operators-0123";
+            var (exited, exitCode, output) = await RunInAsync(
+                directory, TimeSpan.FromSeconds(15), "--urls=http://127.0.0.1:0", $"--Intake:Auth:ApiKeys:0={Shared}", $"--Ops:Auth:ApiKeys:0={Shared}");
+            Assert.True(exited, $"the host started:\n{output}");
+            Assert.Equal(78, exitCode);
+            Assert.Contains("Configuration refused:", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal); // not an abort (exit 134)
+            Assert.DoesNotContain(Shared, output, StringComparison.Ordinal); // a secret is never echoed
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_generated_key_file_left_empty_by_a_first_start_that_died_is_replaced()
     {
         // It used to abort every later start with "An Intake:Auth:ApiKeys entry is empty", naming no file.

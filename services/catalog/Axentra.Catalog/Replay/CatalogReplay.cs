@@ -47,7 +47,7 @@ public sealed partial class CatalogReplay(
     public async Task<ReplayReport> ReplayAsync(ReplayRequest request, CancellationToken cancellationToken)
     {
         var events = await FindAsync(request, cancellationToken).ConfigureAwait(false);
-        LogStarted(request.StoreId ?? "all stores", request.From, request.To, events.Count);
+        LogStarted(request.StoreId ?? "all stores", IsoDate(request.From), IsoDate(request.To), events.Count);
 
         var applied = 0;
         var skipped = 0;
@@ -132,10 +132,13 @@ public sealed partial class CatalogReplay(
         }
     }
 
+    /// <summary>As the report writes a day (yyyy-MM-dd), not in the log's culture.</summary>
+    private static string IsoDate(DateOnly day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
     public static string ToJson(ReplayReport report) => JsonSerializer.Serialize(report, CatalogJsonContext.Default.ReplayReport);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replay of {Scope} from {From} to {To}: {Count} audited events")]
-    private partial void LogStarted(string scope, DateOnly from, DateOnly to, int count);
+    private partial void LogStarted(string scope, string from, string to, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replay of {Scope} done: {Applied} applied, {Skipped} skipped, {Problems} problems, {Messages} KB refresh messages")]
     private partial void LogFinished(string scope, int applied, int skipped, int problems, int messages);
