@@ -40,7 +40,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _intake = await DaprIntake.StartAsync(new Dictionary<string, string> { ["Intake:Auth:ApiKeys:0"] = ApiKey, ["Ops:Auth:ApiKeys:0"] = OpsKey }, Ct);
+        _intake = await StartIntakeAsync();
         foreach (var app in PlatformNames.AppIds.WebhookEventSubscribers)
         {
             _subscribers[app] = new ScriptedSubscriber(app);
@@ -144,9 +144,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     {
         // On a clock that reads the same instant every time: racing deliveries then build records that differ only by
         // their delivery token, which is what keeps the store's ambiguous first-write from taking each as its own.
-        await _intake.DisposeAsync();
-        _intake = await DaprIntake.StartAsync(new Dictionary<string, string> { ["Intake:Auth:ApiKeys:0"] = ApiKey, ["Ops:Auth:ApiKeys:0"] = OpsKey }, Ct,
-            services => services.AddSingleton<TimeProvider>(new StoppedClock(DateTimeOffset.UtcNow)));
+        await RestartIntakeAsync(services: services => services.AddSingleton<TimeProvider>(new StoppedClock(DateTimeOffset.UtcNow)));
         var envelope = await AcceptAsync("store-dl-dup");
         var messageId = Guid.NewGuid().ToString();
         // All at once, so some pass the "already kept" check before any has indexed it: kept, and counted, once.
@@ -299,6 +297,26 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_full_index_leaves_new_dead_letters_in_the_queue_until_one_is_gone_even_if_only_its_record_went()
+    {
+        await RestartIntakeAsync(new Dictionary<string, string> { ["Intake:DeadLetters:MaxPerSubscriber"] = "2" });
+        var (first, second, third) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, first, await AcceptAsync("store-dl-full-1"));
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, second, await AcceptAsync("store-dl-full-2"));
+        var envelope = await AcceptAsync("store-dl-full-3");
+
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, third, envelope, expected: "RETRY"); // not acknowledged: SQS keeps it
+        Assert.Equal(2, (await ListAsync()).Count);
+
+        // A forget (redrive or resolution) that deleted the record but lost every race for the index leaves its id behind.
+        await Sidecar.Client.DeleteStateAsync(PlatformNames.Components.RegistryStateStore, RegistryKeys.DeadLetter(PlatformNames.AppIds.Catalog, first), cancellationToken: Ct);
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, third, envelope);
+
+        var kept = (await ListAsync()).Select(l => (string)l["message_id"]!);
+        Assert.Equal(new[] { second, third }.Order(StringComparer.Ordinal), kept.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Unknown_dead_letters_are_404_and_unsafe_names_400()
     {
         await WebhookEndpointTests.AssertProblem(await OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{Guid.NewGuid()}/redrive"), HttpStatusCode.NotFound);
@@ -353,6 +371,17 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 
+    private static Task<DaprIntake> StartIntakeAsync(IReadOnlyDictionary<string, string>? settings = null, Action<IServiceCollection>? services = null) =>
+        DaprIntake.StartAsync(
+            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["Intake:Auth:ApiKeys:0"] = ApiKey, ["Ops:Auth:ApiKeys:0"] = OpsKey }, Ct, services);
+
+    /// <summary>Replaces the class's intake with one configured otherwise, on a sidecar stand-in of its own without the subscriber apps (nothing to redrive to).</summary>
+    private async Task RestartIntakeAsync(IReadOnlyDictionary<string, string>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        await _intake.DisposeAsync();
+        _intake = await StartIntakeAsync(settings, services);
+    }
+
     /// <summary>Posts a webhook and returns the envelope intake published for it.</summary>
     private async Task<WebhookEnvelope> AcceptAsync(string storeId)
     {
@@ -371,7 +400,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
             new StageRecord { EventId = envelope.EventId, Stage = Stages.Audited, At = DateTimeOffset.UtcNow, S3Key = envelope.S3Key }, Ct).AsTask();
 
     /// <summary>What the subscriber's sidecar sends to its dead-letter topic, as intake's sidecar delivers it: the original CloudEvent.</summary>
-    private async Task DeadLetterAsync(string subscriber, string messageId, WebhookEnvelope envelope, string? traceparent = null)
+    private async Task DeadLetterAsync(string subscriber, string messageId, WebhookEnvelope envelope, string? traceparent = null, string expected = "SUCCESS")
     {
         var cloudEvent = new JsonObject
         {
@@ -396,7 +425,7 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
 
         var response = await Client.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("SUCCESS", (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
+        Assert.Equal(expected, (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
     }
 
     private async Task<PrometheusScrape> ScrapeAsync() => new(await Client.GetStringAsync("/metrics", Ct));

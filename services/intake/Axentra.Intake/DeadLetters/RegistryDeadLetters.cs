@@ -89,7 +89,7 @@ public sealed partial class RegistryDeadLetters(
             }
         }
 
-        if (index.Ids.Count >= options.Value.MaxPerSubscriber)
+        if (index.Ids.Count >= options.Value.MaxPerSubscriber && !await PruneIndexAsync(subscriber, index.Ids, cancellationToken).ConfigureAwait(false))
         {
             LogIndexFull(subscriber, id, options.Value.MaxPerSubscriber);
             return DeliveryOutcome.Retry;
@@ -282,6 +282,31 @@ public sealed partial class RegistryDeadLetters(
         await registry.RecordResolutionAsync(record.Subscriber, record.EventId!, resolution.Reason ?? "resolved", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A full index may name records that are gone: a redrive or resolution deleted the record, then lost every race
+    /// for the index. Drops those ids; true when that made room. Only ever run on a full index, which is already an
+    /// alarm, so its one read per id is no cost in normal running.
+    /// </summary>
+    private async Task<bool> PruneIndexAsync(string subscriber, List<string> ids, CancellationToken cancellationToken)
+    {
+        var gone = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            if (await ReadAsync(subscriber, id, cancellationToken).ConfigureAwait(false) is null)
+            {
+                gone.Add(id);
+            }
+        }
+
+        if (gone.Count == 0)
+        {
+            return false;
+        }
+
+        LogIndexPruned(subscriber, gone.Count);
+        return await ChangeIndexAsync(subscriber, current => current.RemoveAll(gone.Contains) > 0 ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes the record whatever else touched it meanwhile, then drops it from the index.</summary>
     private async Task ForgetAsync(DeadLetterRecord record, CancellationToken cancellationToken)
     {
@@ -349,6 +374,9 @@ public sealed partial class RegistryDeadLetters(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dead letter {MessageId} of {Subscriber} not kept: {Max} are already kept for it; it waits in the queue until some are redriven")]
     private partial void LogIndexFull(string subscriber, string messageId, int max);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The dead-letter index of {Subscriber} was full but named {Count} dead letters already gone; dropped them")]
+    private partial void LogIndexPruned(string subscriber, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The dead-letter index of {Subscriber} kept changing; the change is retried")]
     private partial void LogIndexContended(string subscriber);
