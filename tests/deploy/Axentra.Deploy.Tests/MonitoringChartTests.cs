@@ -6,7 +6,7 @@ namespace Axentra.Deploy.Tests;
 public sealed class MonitoringChartTests
 {
     private static readonly string[] Alerts =
-        ["AxentraIngestErrors", "AxentraDuplicateRateAnomaly", "AxentraDeadLettersGrowing", "AxentraQueueAge", "AxentraDeliveriesStalled", "AxentraDeliveriesStalled",
+        ["AxentraIngestErrors", "AxentraDuplicateRateAnomaly", "AxentraWebhookIdReused", "AxentraDeadLettersGrowing", "AxentraQueueAge", "AxentraDeliveriesStalled", "AxentraDeliveriesStalled",
          "AxentraDeliveriesRetrying", "AxentraAuditConflict"];
 
     [Fact]
