@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Axentra.Standalone;
 
 /// <summary>All three services in one process on embedded adapters (design.md §2, "standalone").</summary>
-public sealed class Program
+public sealed partial class Program
 {
     public static async Task<int> Main(string[] args)
     {
@@ -51,11 +51,11 @@ public sealed class Program
         {
             await app.RunAsync().ConfigureAwait(false);
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ConfigurationFailures(ex) is { Count: > 0 } failures)
         {
-            // A setting refused at start (a key shared by a sender and operators, a secret too short, ...): say which,
-            // without a stack trace, and exit as sysexits' EX_CONFIG.
-            await Console.Error.WriteLineAsync($"Configuration refused: {string.Join("; ", ex.Failures)}").ConfigureAwait(false);
+            // A setting refused at start (a key shared by a sender and operators, a secret too short, a value out of
+            // range or not of its type): say which, without a stack trace, and exit as sysexits' EX_CONFIG.
+            await Console.Error.WriteLineAsync($"Configuration refused: {string.Join("; ", failures)}").ConfigureAwait(false);
             return ConfigurationRefused;
         }
 
@@ -64,6 +64,37 @@ public sealed class Program
 
     /// <summary>The exit code of a configuration refused at start (sysexits' EX_CONFIG).</summary>
     public const int ConfigurationRefused = 78;
+
+    /// <summary>
+    /// What is wrong with the settings, when that is all <paramref name="failure"/> is: options refused by validation (one
+    /// class, or several together in an AggregateException) and values the configuration binder could not convert
+    /// (named by their key, not their value). Empty for any other failure, which stays an unhandled exception.
+    /// </summary>
+    private static List<string> ConfigurationFailures(Exception failure)
+    {
+        var failures = new List<string>();
+        return Collect(failure) ? failures : [];
+
+        bool Collect(Exception e)
+        {
+            switch (e)
+            {
+                case OptionsValidationException validation:
+                    failures.AddRange(validation.Failures);
+                    return true;
+                case AggregateException aggregate:
+                    return aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(Collect);
+                case InvalidOperationException { InnerException: not null } binding when UnconvertibleValue().Match(binding.Message) is { Success: true } match:
+                    failures.Add($"the value of {match.Groups["key"].Value} is not a valid {match.Groups["type"].Value}");
+                    return true;
+                default:
+                    return false;
+            }
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to convert configuration value .*at '(?<key>[^']+)' to type '(?<type>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex UnconvertibleValue();
 
     private const string Usage = """
         Axentra standalone host: intake, audit and catalog in one process, on SQLite and the file system.

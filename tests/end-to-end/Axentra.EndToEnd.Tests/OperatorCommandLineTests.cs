@@ -96,21 +96,24 @@ public sealed class OperatorCommandLineTests(PublishedStandalone build)
         }
     }
 
-    [Fact]
-    public async Task A_setting_refused_at_start_exits_78_with_the_reason_instead_of_aborting()
+    private const string SharedKey = "the-same-key-for-senders-and-operators-0123";
+
+    [Theory]
+    [InlineData("the same key for a sender and operators", "senders", $"--Intake:Auth:ApiKeys:0={SharedKey}", $"--Ops:Auth:ApiKeys:0={SharedKey}")]
+    [InlineData("that and a rate limit burst of 0: two options classes refused at once", "Burst", $"--Intake:Auth:ApiKeys:0={SharedKey}", $"--Ops:Auth:ApiKeys:0={SharedKey}", "--Intake:RateLimit:Burst=0")]
+    [InlineData("a duration that is not a TimeSpan", "Intake:DedupeWindow", "--Intake:DedupeWindow=24h")]
+    public async Task A_setting_refused_at_start_exits_78_with_the_reason_instead_of_aborting(string why, string named, params string[] settings)
     {
-        // The same key for a webhook sender and for operators: a sender's key would open the ops routes.
         var directory = Directory.CreateTempSubdirectory("axentra-e2e-config-").FullName;
         try
         {
-            const string Shared = "the-same-key-for-senders-and-operators-0123";
-            var (exited, exitCode, output) = await RunInAsync(
-                directory, TimeSpan.FromSeconds(15), "--urls=http://127.0.0.1:0", $"--Intake:Auth:ApiKeys:0={Shared}", $"--Ops:Auth:ApiKeys:0={Shared}");
-            Assert.True(exited, $"the host started:\n{output}");
+            var (exited, exitCode, output) = await RunInAsync(directory, TimeSpan.FromSeconds(15), ["--urls=http://127.0.0.1:0", .. settings]);
+            Assert.True(exited, $"the host started with {why}:\n{output}");
             Assert.Equal(78, exitCode);
             Assert.Contains("Configuration refused:", output, StringComparison.Ordinal);
+            Assert.Contains(named, output, StringComparison.Ordinal);
             Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal); // not an abort (exit 134)
-            Assert.DoesNotContain(Shared, output, StringComparison.Ordinal); // a secret is never echoed
+            Assert.DoesNotContain(SharedKey, output, StringComparison.Ordinal); // a secret is never echoed
         }
         finally
         {

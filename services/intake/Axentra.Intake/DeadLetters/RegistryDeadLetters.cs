@@ -46,6 +46,9 @@ public sealed partial class RegistryDeadLetters(
 
     private const int IndexWriteAttempts = 5;
 
+    /// <summary>Per subscriber, the ETag of the last full index <see cref="PruneIndexAsync"/> found nothing to drop from.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _fullIndexChecked = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Keeps a message that arrived on <paramref name="subscriber"/>'s dead-letter topic: its record, its place in the
     /// index, and the event's <c>dead_lettered:{subscriber}</c> stage when the subscriber did not record one (a DROP
@@ -89,7 +92,7 @@ public sealed partial class RegistryDeadLetters(
             }
         }
 
-        if (index.Ids.Count >= options.Value.MaxPerSubscriber && !await PruneIndexAsync(subscriber, index.Ids, cancellationToken).ConfigureAwait(false))
+        if (index.Ids.Count >= options.Value.MaxPerSubscriber && !await PruneIndexAsync(subscriber, index, cancellationToken).ConfigureAwait(false))
         {
             LogIndexFull(subscriber, id, options.Value.MaxPerSubscriber);
             return DeliveryOutcome.Retry;
@@ -192,13 +195,15 @@ public sealed partial class RegistryDeadLetters(
             var ids = messageId is not null ? [messageId] : (await ReadIndexAsync(app, cancellationToken).ConfigureAwait(false)).Ids;
             foreach (var id in ids)
             {
+                // Before the read: a resolution that lands while this redrive is under way is newer than it (KeepResolutionAsync).
+                var started = timeProvider.GetUtcNow();
                 if (await ReadAsync(app, id, cancellationToken).ConfigureAwait(false) is not { } entry)
                 {
                     continue;
                 }
 
                 redriven++;
-                if (await RedriveOneAsync(entry.Record, entry.ETag, cancellationToken).ConfigureAwait(false))
+                if (await RedriveOneAsync(entry.Record, entry.ETag, started, cancellationToken).ConfigureAwait(false))
                 {
                     resolved++;
                 }
@@ -208,9 +213,8 @@ public sealed partial class RegistryDeadLetters(
         return new DeadLetterRedrive(redriven, resolved);
     }
 
-    private async Task<bool> RedriveOneAsync(DeadLetterRecord record, string etag, CancellationToken cancellationToken)
+    private async Task<bool> RedriveOneAsync(DeadLetterRecord record, string etag, DateTimeOffset started, CancellationToken cancellationToken)
     {
-        var started = timeProvider.GetUtcNow();
         var result = await delivery.DeliverAsync(record.Subscriber, record.Topic, record.MessageId, record.Message, cancellationToken).ConfigureAwait(false);
         var key = RegistryKeys.DeadLetter(record.Subscriber, record.MessageId);
         if (result.Outcome == DeliveryOutcome.Success)
@@ -284,13 +288,19 @@ public sealed partial class RegistryDeadLetters(
 
     /// <summary>
     /// A full index may name records that are gone: a redrive or resolution deleted the record, then lost every race
-    /// for the index. Drops those ids; true when that made room. Only ever run on a full index, which is already an
-    /// alarm, so its one read per id is no cost in normal running.
+    /// for the index. Drops those ids; true when that made room. It reads every record the index names, so an index
+    /// found with nothing to drop is not read again until it changes (its ETag): a full index stays full while the
+    /// subscriber keeps failing, and each further dead letter must not cost a thousand reads of the registry table.
     /// </summary>
-    private async Task<bool> PruneIndexAsync(string subscriber, List<string> ids, CancellationToken cancellationToken)
+    private async Task<bool> PruneIndexAsync(string subscriber, (List<string> Ids, string? ETag) index, CancellationToken cancellationToken)
     {
+        if (index.ETag is not null && _fullIndexChecked.TryGetValue(subscriber, out var checkedETag) && checkedETag == index.ETag)
+        {
+            return false;
+        }
+
         var gone = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in ids)
+        foreach (var id in index.Ids)
         {
             if (await ReadAsync(subscriber, id, cancellationToken).ConfigureAwait(false) is null)
             {
@@ -300,18 +310,32 @@ public sealed partial class RegistryDeadLetters(
 
         if (gone.Count == 0)
         {
+            if (index.ETag is not null)
+            {
+                _fullIndexChecked[subscriber] = index.ETag;
+            }
+
             return false;
         }
 
-        LogIndexPruned(subscriber, gone.Count);
-        return await ChangeIndexAsync(subscriber, current => current.RemoveAll(gone.Contains) > 0 ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false);
+        var dropped = await ChangeIndexAsync(subscriber, current => current.RemoveAll(gone.Contains) > 0 ? IndexChange.Changed : IndexChange.None, cancellationToken)
+            .ConfigureAwait(false);
+        if (dropped)
+        {
+            LogIndexPruned(subscriber, gone.Count);
+        }
+
+        return dropped;
     }
 
     /// <summary>Deletes the record whatever else touched it meanwhile, then drops it from the index.</summary>
     private async Task ForgetAsync(DeadLetterRecord record, CancellationToken cancellationToken)
     {
         await state.TryDeleteAsync(RegistryKeys.DeadLetter(record.Subscriber, record.MessageId), null, cancellationToken).ConfigureAwait(false);
-        await ChangeIndexAsync(record.Subscriber, ids => ids.Remove(record.MessageId) ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false);
+        if (!await ChangeIndexAsync(record.Subscriber, ids => ids.Remove(record.MessageId) ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false))
+        {
+            _fullIndexChecked.TryRemove(record.Subscriber, out _); // its id stays behind: the next full index is worth pruning
+        }
     }
 
     private async Task<(DeadLetterRecord Record, string ETag)?> ReadAsync(string subscriber, string messageId, CancellationToken cancellationToken) =>
