@@ -68,10 +68,10 @@ public sealed partial class LocalDeadLetters(
                 (topic, body) = (reader.GetString(0), pubSub.BodyOf(reader, 1));
             }
 
-            if (body is not null && state is not null && registry?.ResolutionOf(subscriber, body, reason) is { } resolution)
+            var eventId = body is null ? null : WebhookEnvelope.TryParse(body)?.EventId;
+            if (eventId is not null && state is not null && registry is not null)
             {
-                var now = state.Now();
-                state.Save(connection, resolution.Key, WholeArrays.Of(resolution.Value), SqliteStateStore.ExpiresAt(now, resolution.TimeToLive), now);
+                state.Save(connection, registry.ResolutionOf(subscriber, eventId, reason));
             }
 
             // The message goes too once no subscriber is owed it: every cursor of its topic is past it and no other
@@ -86,7 +86,7 @@ public sealed partial class LocalDeadLetters(
             forget.Parameters.AddWithValue("$id", id);
             forget.Parameters.AddWithValue("$topic", topic);
             forget.ExecuteNonQuery();
-            return (true, body is null ? null : WebhookEnvelope.TryParse(body)?.EventId);
+            return (true, eventId);
         }, cancellationToken).ConfigureAwait(false);
         if (found)
         {

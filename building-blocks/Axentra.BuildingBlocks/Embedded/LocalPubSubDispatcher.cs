@@ -282,8 +282,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
 
                     if (records[i] is { } record)
                     {
-                        var stateNow = _state!.Now();
-                        _state.Save(connection, record.Key, WholeArrays.Of(record.Value), SqliteStateStore.ExpiresAt(stateNow, record.TimeToLive), stateNow);
+                        _state!.Save(connection, record);
                     }
 
                     command = _database.Prepared(connection, LocalQueueStatements.RecordFailure);

@@ -66,6 +66,13 @@ public sealed class SqliteStateStore(EmbeddedDatabase database, TimeProvider tim
         return command.ExecuteNonQuery() == 1;
     }
 
+    /// <summary>A <see cref="StateWrite"/>, unconditionally, inside a write the caller runs (a queue committing it with its own rows).</summary>
+    internal void Save(SqliteConnection connection, StateWrite write)
+    {
+        var now = Now();
+        Save(connection, write.Key, WholeArrays.Of(write.Value), ExpiresAt(now, write.TimeToLive), now);
+    }
+
     /// <summary>The unconditional write of <see cref="SaveAsync"/>, inside a write the caller runs.</summary>
     internal void Save(SqliteConnection connection, string key, byte[] value, long? expiresAt, long now)
     {

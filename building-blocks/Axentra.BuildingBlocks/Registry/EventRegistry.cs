@@ -134,19 +134,18 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
     public StateWrite? RecordOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts) =>
         DeadLetterStageOf(subscriber, message, reason, attempts) is { } stage ? StageWrite(stage) : null;
 
-    /// <summary>The state write of an operator's resolution of a dead letter (<see cref="ResolvedStage"/>); null for a message that is not an envelope.</summary>
-    public StateWrite? ResolutionOf(string subscriber, ReadOnlyMemory<byte> message, string reason) =>
-        StageOf(ResolvedStage(subscriber), message, reason, attempts: null) is { } stage ? StageWrite(stage) : null;
+    /// <summary>The state write of an operator's resolution of <paramref name="subscriber"/>'s dead letter of <paramref name="eventId"/>, for a queue to commit with forgetting the dead letter.</summary>
+    public StateWrite ResolutionOf(string subscriber, string eventId, string reason) => StageWrite(Resolution(subscriber, eventId, reason));
 
     /// <summary>Records an operator's resolution of <paramref name="subscriber"/>'s dead letter of <paramref name="eventId"/>.</summary>
     public ValueTask RecordResolutionAsync(string subscriber, string eventId, string reason, CancellationToken cancellationToken) =>
-        ReportStageAsync(new StageRecord { EventId = eventId, Stage = ResolvedStage(subscriber), At = timeProvider.GetUtcNow(), Reason = reason }, cancellationToken);
+        ReportStageAsync(Resolution(subscriber, eventId, reason), cancellationToken);
+
+    private StageRecord Resolution(string subscriber, string eventId, string reason) =>
+        new() { EventId = eventId, Stage = ResolvedStage(subscriber), At = timeProvider.GetUtcNow(), Reason = reason };
 
     /// <summary>The event's <c>dead_lettered:{subscriber}</c> stage; null for a message that is not an envelope (nothing to mark).</summary>
-    private StageRecord? DeadLetterStageOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts) =>
-        StageOf(DeadLetterStage(subscriber), message, reason, attempts);
-
-    private StageRecord? StageOf(string stage, ReadOnlyMemory<byte> message, string reason, int? attempts)
+    private StageRecord? DeadLetterStageOf(string subscriber, ReadOnlyMemory<byte> message, string reason, int attempts)
     {
         string eventId;
         try
@@ -161,7 +160,7 @@ public sealed class EventRegistry(IStateStore state, TimeProvider timeProvider) 
         return new StageRecord
         {
             EventId = eventId,
-            Stage = stage,
+            Stage = DeadLetterStage(subscriber),
             At = timeProvider.GetUtcNow(),
             Reason = reason,
             Attempts = attempts,
