@@ -8,7 +8,11 @@ namespace Axentra.Catalog;
 /// <summary>The distributed catalog service: Dapr adapters, a subscription to webhook-events, Ben's tables consulted.</summary>
 public sealed class Program
 {
-    public static async Task Main(string[] args)
+    /// <returns>0, or 78 when a setting is refused at start (<see cref="ConfigurationRefusal"/>), which also covers building
+    /// the host and mapping its endpoints.</returns>
+    public static Task<int> Main(string[] args) => ConfigurationRefusal.RunOrRefuseAsync(() => RunAsync(args));
+
+    private static async Task RunAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults(PlatformNames.AppIds.Catalog);

@@ -6,7 +6,6 @@ using Axentra.Contracts;
 using Axentra.Intake;
 using Axentra.Intake.Apis;
 using Axentra.ServiceDefaults;
-using Microsoft.Extensions.Options;
 
 namespace Axentra.Standalone;
 
@@ -47,54 +46,8 @@ public sealed partial class Program
         app.MapCatalog();
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Axentra standalone host ready on {Urls}; data in {DataDirectory}", string.Join(", ", app.Urls), dataDirectory));
-        try
-        {
-            await app.RunAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ConfigurationFailures(ex) is { Count: > 0 } failures)
-        {
-            // A setting refused at start (a key shared by a sender and operators, a secret too short, a value out of
-            // range or not of its type): say which, without a stack trace, and exit as sysexits' EX_CONFIG.
-            await Console.Error.WriteLineAsync($"Configuration refused: {string.Join("; ", failures)}").ConfigureAwait(false);
-            return ConfigurationRefused;
-        }
-
-        return 0;
+        return await ConfigurationRefusal.RunOrRefuseAsync(() => app.RunAsync()).ConfigureAwait(false);
     }
-
-    /// <summary>The exit code of a configuration refused at start (sysexits' EX_CONFIG).</summary>
-    public const int ConfigurationRefused = 78;
-
-    /// <summary>
-    /// What is wrong with the settings, when that is all <paramref name="failure"/> is: options refused by validation (one
-    /// class, or several together in an AggregateException) and values the configuration binder could not convert
-    /// (named by their key, not their value). Empty for any other failure, which stays an unhandled exception.
-    /// </summary>
-    private static List<string> ConfigurationFailures(Exception failure)
-    {
-        var failures = new List<string>();
-        return Collect(failure) ? failures : [];
-
-        bool Collect(Exception e)
-        {
-            switch (e)
-            {
-                case OptionsValidationException validation:
-                    failures.AddRange(validation.Failures);
-                    return true;
-                case AggregateException aggregate:
-                    return aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(Collect);
-                case InvalidOperationException { InnerException: not null } binding when UnconvertibleValue().Match(binding.Message) is { Success: true } match:
-                    failures.Add($"the value of {match.Groups["key"].Value} is not a valid {match.Groups["type"].Value}");
-                    return true;
-                default:
-                    return false;
-            }
-        }
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex("^Failed to convert configuration value .*at '(?<key>[^']+)' to type '(?<type>[^']+)'")]
-    private static partial System.Text.RegularExpressions.Regex UnconvertibleValue();
 
     private const string Usage = """
         Axentra standalone host: intake, audit and catalog in one process, on SQLite and the file system.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Axentra.EndToEnd.Tests.Support;
+using Axentra.TestSupport;
 
 namespace Axentra.EndToEnd.Tests;
 
@@ -152,6 +153,6 @@ public sealed class OperatorCommandLineTests(PublishedStandalone build)
             start.ArgumentList.Add(argument);
         }
 
-        return StandaloneProcess.RunAsync(start, wait);
+        return BoundedProcess.RunAsync(start, wait);
     }
 }

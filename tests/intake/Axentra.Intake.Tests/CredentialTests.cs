@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Axentra.ServiceDefaults;
+using Axentra.TestSupport;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Options;
 
@@ -219,6 +221,21 @@ public sealed class StartupCredentialTests
     {
         var failure = StartupFailure(b => b.UseSetting("Intake:Auth:SigningSecrets:0", "whsec_***"));
         Assert.Contains(Chain(failure), e => e is OptionsValidationException && e.Message.Contains("whsec_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_distributed_intake_with_a_setting_refused_exits_78_naming_it_without_echoing_the_secret()
+    {
+        // The process itself, as Kubernetes runs it: WebApplicationFactory above never gets to Main's end.
+        const string Shared = "the-same-key-for-senders-and-operators-0123";
+        var (exited, exitCode, output) = await BoundedProcess.RunServiceAsync(
+            "Axentra.Intake", TimeSpan.FromSeconds(60), $"--Intake:Auth:ApiKeys:0={Shared}", $"--Ops:Auth:ApiKeys:0={Shared}");
+        Assert.True(exited, output);
+        Assert.Equal(ConfigurationRefusal.ExitCode, exitCode);
+        Assert.Contains("Configuration refused: ", output, StringComparison.Ordinal);
+        Assert.Contains("both for webhook senders", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal); // not an abort (134)
+        Assert.DoesNotContain(Shared, output, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -111,7 +111,16 @@ public sealed partial class DynamoDbSourceOfTruth(
             config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
         }
 
-        return new AmazonDynamoDBClient(config);
+        try
+        {
+            return new AmazonDynamoDBClient(config);
+        }
+        catch (AmazonClientException ex) when (config.RegionEndpoint is null && string.IsNullOrEmpty(config.ServiceURL))
+        {
+            // The SDK found no region in its chain (AWS_REGION, profile, instance metadata): a setting, not a fault.
+            throw new OptionsValidationException(ValidationOptions.Section, typeof(ValidationOptions),
+                [$"Ben's tables are consulted but no AWS region is known ({ex.Message}): set AWS_REGION or {ValidationOptions.Section}:Region, or {ValidationOptions.Section}:ServiceUrl for DynamoDB Local"]);
+        }
     }
 
     private static bool IsLoopback(string serviceUrl) =>

@@ -188,33 +188,8 @@ public sealed partial class StandaloneProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        var (exited, exitCode, output) = await RunAsync(start, TimeSpan.FromSeconds(60));
+        var (exited, exitCode, output) = await BoundedProcess.RunAsync(start, TimeSpan.FromSeconds(60));
         return exited ? (exitCode, output) : throw new OperationCanceledException($"the command did not exit within 60 s:\n{output}");
-    }
-
-    /// <summary>
-    /// Runs <paramref name="start"/> (output redirected) for at most <paramref name="wait"/>, then stops it: whether it
-    /// exited by itself, its exit code (-1 when stopped), and its output and error output.
-    /// </summary>
-    public static async Task<(bool Exited, int ExitCode, string Output)> RunAsync(ProcessStartInfo start, TimeSpan wait)
-    {
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(wait);
-        var exited = true;
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            exited = false;
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        return (exited, exited ? process.ExitCode : -1, await output + await error);
     }
 
     private ProcessStartInfo NewStartInfo()
