@@ -5,9 +5,11 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Axentra.BuildingBlocks;
 using Axentra.BuildingBlocks.Dapr;
 using Axentra.BuildingBlocks.PubSub;
 using Axentra.BuildingBlocks.Registry;
+using Axentra.BuildingBlocks.State;
 using Axentra.Contracts;
 using Axentra.Intake.DeadLetters;
 using Axentra.TestSupport;
@@ -246,6 +248,24 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
         await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
         Assert.Equal(PlatformNames.AppIds.Audit, (string)Assert.Single(await ListAsync())["subscriber"]!);
         Assert.Equal("resolved", (string)(await GetJsonAsync($"/events/{envelope.EventId}"))["status"]!);
+    }
+
+    [Fact]
+    public async Task Two_racing_resolutions_of_one_dead_letter_both_answer_204_and_count_it_once()
+    {
+        // Both read the record before either deletes it (each delete waits for the other's): the one whose delete takes
+        // the record counts it; the other finds it gone.
+        await RestartIntakeAsync(services: services => services.Decorate<IStateStore>((_, inner) => new PairedDeadLetterDeletes(inner)));
+        var envelope = await AcceptAsync("store-dl-two-resolutions");
+        var messageId = Guid.NewGuid().ToString();
+        await DeadLetterAsync(PlatformNames.AppIds.Catalog, messageId, envelope);
+
+        var answers = await Task.WhenAll(new[] { "first", "second" }.Select(reason =>
+            OpsAsync(HttpMethod.Post, $"/admin/dead-letters/catalog/{messageId}/resolve?reason={reason}")));
+
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode));
+        Assert.Empty(await ListAsync());
+        Assert.Equal(1, (await ScrapeAsync()).Sum("axentra_pubsub_dead_letters_resolved_total", ("subscriber", "catalog")));
     }
 
     [Fact]
@@ -489,6 +509,36 @@ public sealed class DaprDeadLetterTests : IAsyncLifetime
             }
 
             return Answer;
+        }
+    }
+
+    /// <summary>Holds each delete of a dead-letter record until a second one arrives (at most 5 s).</summary>
+    private sealed class PairedDeadLetterDeletes(IStateStore inner) : IStateStore
+    {
+        private readonly TaskCompletionSource _paired = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        public ValueTask<StateEntry?> GetAsync(string key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
+
+        public ValueTask<SaveOutcome> TrySaveAsync(string key, ReadOnlyMemory<byte> value, string? etag, TimeSpan? timeToLive, CancellationToken cancellationToken) =>
+            inner.TrySaveAsync(key, value, etag, timeToLive, cancellationToken);
+
+        public ValueTask SaveAsync(string key, ReadOnlyMemory<byte> value, TimeSpan? timeToLive, CancellationToken cancellationToken) =>
+            inner.SaveAsync(key, value, timeToLive, cancellationToken);
+
+        public async ValueTask<bool> TryDeleteAsync(string key, string? etag, CancellationToken cancellationToken)
+        {
+            if (key.Contains("dead-letter:", StringComparison.Ordinal))
+            {
+                if (Interlocked.Increment(ref _arrived) == 2)
+                {
+                    _paired.TrySetResult();
+                }
+
+                await Task.WhenAny(_paired.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+            }
+
+            return await inner.TryDeleteAsync(key, etag, cancellationToken);
         }
     }
 

@@ -219,7 +219,7 @@ public sealed partial class RegistryDeadLetters(
         var key = RegistryKeys.DeadLetter(record.Subscriber, record.MessageId);
         if (result.Outcome == DeliveryOutcome.Success)
         {
-            await ForgetAsync(record, cancellationToken).ConfigureAwait(false);
+            await ForgetAsync(record, etag: null, cancellationToken).ConfigureAwait(false);
             LogRedriven(record.Subscriber, record.MessageId, record.EventId ?? "(none)");
             return true;
         }
@@ -247,25 +247,31 @@ public sealed partial class RegistryDeadLetters(
 
     /// <summary>
     /// The event records the resolution first, then the dead letter is forgotten: a crash in between leaves it listed,
-    /// and resolving it again records the stage again and finishes.
+    /// and resolving it again records the stage again and finishes. The record is deleted on the ETag it was read
+    /// with, so of two resolutions racing for one dead letter one deletes it and is counted; the other finds it gone
+    /// and is answered as resolved too. A record that moved on meanwhile (a redrive's attempt) is resolved as it is now.
     /// </summary>
     public async ValueTask<bool> ResolveAsync(string subscriber, string messageId, string reason, CancellationToken cancellationToken)
     {
-        if (await ReadAsync(subscriber, messageId, cancellationToken).ConfigureAwait(false) is not { } entry)
+        var found = false;
+        while (await ReadAsync(subscriber, messageId, cancellationToken).ConfigureAwait(false) is { } entry)
         {
-            return false;
+            found = true;
+            var record = entry.Record;
+            if (record.EventId is not null)
+            {
+                await registry.RecordResolutionAsync(subscriber, record.EventId, reason, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (await ForgetAsync(record, entry.ETag, cancellationToken).ConfigureAwait(false))
+            {
+                metrics.Resolved(subscriber);
+                LogResolved(subscriber, record.MessageId, record.EventId ?? "(none)", reason);
+                return true;
+            }
         }
 
-        var record = entry.Record;
-        if (record.EventId is not null)
-        {
-            await registry.RecordResolutionAsync(subscriber, record.EventId, reason, cancellationToken).ConfigureAwait(false);
-        }
-
-        await ForgetAsync(record, cancellationToken).ConfigureAwait(false);
-        metrics.Resolved(subscriber);
-        LogResolved(subscriber, record.MessageId, record.EventId ?? "(none)", reason);
-        return true;
+        return found;
     }
 
     /// <summary>
@@ -329,13 +335,23 @@ public sealed partial class RegistryDeadLetters(
     }
 
     /// <summary>Deletes the record whatever else touched it meanwhile, then drops it from the index.</summary>
-    private async Task ForgetAsync(DeadLetterRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the record (on <paramref name="etag"/> when given: false, with nothing changed, when it moved on or went)
+    /// and takes its id out of the subscriber's index.
+    /// </summary>
+    private async Task<bool> ForgetAsync(DeadLetterRecord record, string? etag, CancellationToken cancellationToken)
     {
-        await state.TryDeleteAsync(RegistryKeys.DeadLetter(record.Subscriber, record.MessageId), null, cancellationToken).ConfigureAwait(false);
+        if (!await state.TryDeleteAsync(RegistryKeys.DeadLetter(record.Subscriber, record.MessageId), etag, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
         if (!await ChangeIndexAsync(record.Subscriber, ids => ids.Remove(record.MessageId) ? IndexChange.Changed : IndexChange.None, cancellationToken).ConfigureAwait(false))
         {
             _fullIndexChecked.TryRemove(record.Subscriber, out _); // its id stays behind: the next full index is worth pruning
         }
+
+        return true;
     }
 
     private async Task<(DeadLetterRecord Record, string ETag)?> ReadAsync(string subscriber, string messageId, CancellationToken cancellationToken) =>
