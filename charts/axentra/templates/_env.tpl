@@ -57,16 +57,16 @@ Non-secret settings only: credentials come from the Secret through envFrom.
   value: {{ $svc.config.rateLimit.permitsPerSecond | quote }}
 - name: Intake__RateLimit__Burst
   value: {{ $svc.config.rateLimit.burst | quote }}
+{{- range $eventType, $topic := $root.Values.routing.targets }}
+- name: {{ printf "Routing__Targets__%s" $eventType }}
+  value: {{ $topic | quote }}
+{{- end }}
 {{- end }}
 {{- if eq $app "catalog" }}
 - name: Catalog__Validation__StoresTable
   value: {{ $root.Values.tables.stores | quote }}
 - name: Catalog__Validation__ProductsTable
   value: {{ $root.Values.tables.products | quote }}
-{{- range $eventType, $topic := $svc.routingTargets }}
-- name: {{ printf "Routing__Targets__%s" $eventType }}
-  value: {{ $topic | quote }}
-{{- end }}
 {{- end }}
 {{- with $svc.extraEnv }}
 {{ toYaml . }}

@@ -216,4 +216,40 @@ public sealed class ChartBehaviourTests
         Assert.Equal("key", registry["partitionKey"]);
         Assert.Equal("ttl", registry["ttlAttributeName"]);
     }
+
+    [Fact]
+    public void Routing_targets_reach_intake_which_records_them_on_the_event()
+    {
+        // Intake reads Routing:Targets and stamps the envelope; catalog only forwards what the envelope carries.
+        var objects = Production();
+
+        Assert.Equal("axentra-store-onboarding", DeploymentOf(objects, PlatformNames.AppIds.Intake).ContainerEnv()["Routing__Targets__store_create"]);
+        Assert.DoesNotContain(DeploymentOf(objects, PlatformNames.AppIds.Catalog).ContainerEnv().Keys, k => k.StartsWith("Routing__", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests.ValueSets), MemberType = typeof(Manifests))]
+    public void Parallel_sns_sqs_consumers_have_a_bounded_number_of_deliveries_in_flight(string valueSet)
+    {
+        // components-contrib pubsub/aws/snssqs (consumeSubscription): in parallel mode only concurrencyLimit > 0 bounds the
+        // goroutines; without it a sidecar keeps receiving while its deliveries run.
+        var pubSub = Manifests.Render(valueSet).Single("Component", PlatformNames.Components.PubSub).ComponentMetadata();
+
+        Assert.Equal("parallel", pubSub["concurrencyMode"]);
+        Assert.True(int.Parse(pubSub["concurrencyLimit"], System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
+    public void Intakes_calls_of_audit_and_catalog_time_out_no_sooner_than_the_ops_edge_forwards()
+    {
+        // targets.apps applies to every invocation through intake's sidecar: a replay forwarded with the edge's 30 s
+        // (OpsEdge) and a redrive's delivery must not be cut shorter there.
+        var resiliency = Production().OfKind("Resiliency").Single()["spec"]!;
+        foreach (var appId in new[] { PlatformNames.AppIds.Audit, PlatformNames.AppIds.Catalog })
+        {
+            var policy = (string)resiliency["targets"]!["apps"]![appId]!["timeout"]!;
+            var timeout = (string)resiliency["policies"]!["timeouts"]![policy]!;
+            Assert.True(timeout.EndsWith('s') && int.Parse(timeout[..^1], System.Globalization.CultureInfo.InvariantCulture) >= 30, $"{appId}: {timeout}");
+        }
+    }
 }

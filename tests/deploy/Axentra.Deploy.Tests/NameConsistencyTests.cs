@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Axentra.BuildingBlocks.Dapr;
 using Axentra.BuildingBlocks.PubSub;
@@ -126,6 +127,30 @@ public sealed class NameConsistencyTests
         }
     }
 
+    [Theory]
+    [InlineData("local", "processingTimeout")]
+    [InlineData("aws", "messageVisibilityTimeout")]
+    public void A_message_the_sidecar_is_still_retrying_is_not_handed_out_again(string dir, string redeliveryAfter)
+    {
+        // Redis redelivers a message pending longer than processingTimeout, SQS one whose visibility timeout ran out:
+        // either must outlast the sidecar's delivery retries, retries x (delivery timeout + interval).
+        var files = ComponentFiles(dir);
+        var resiliency = files.OfKind("Resiliency").Single()["spec"]!;
+        var inbound = resiliency["targets"]!["components"]![PlatformNames.Components.PubSub]!["inbound"]!;
+        var retry = resiliency["policies"]!["retries"]![(string)inbound["retry"]!]!;
+        var worstCase = ((int)retry["maxRetries"]! + 1)
+            * (GoSeconds((string)resiliency["policies"]!["timeouts"]![(string)inbound["timeout"]!]!) + GoSeconds((string)retry["maxInterval"]!));
+
+        var after = files.Single("Component", PlatformNames.Components.PubSub).ComponentMetadata()[redeliveryAfter];
+
+        Assert.True(GoSeconds(after.EndsWith('s') ? after : after + "s") >= worstCase, $"{redeliveryAfter} {after} against {worstCase} s of retries");
+    }
+
+    private static double GoSeconds(string duration) =>
+        duration.EndsWith("ms", StringComparison.Ordinal) ? double.Parse(duration[..^2], CultureInfo.InvariantCulture) / 1000
+        : duration.EndsWith('m') ? double.Parse(duration[..^1], CultureInfo.InvariantCulture) * 60
+        : double.Parse(duration.TrimEnd('s'), CultureInfo.InvariantCulture);
+
     [Fact]
     public void Subscriptions_use_the_platform_topic_the_codes_route_and_a_dead_letter_topic_per_subscriber()
     {
@@ -222,6 +247,12 @@ public sealed class NameConsistencyTests
                     Assert.Equal(PlatformNames.Tables.Stores, env["Catalog__Validation__StoresTable"]);
                     Assert.Equal(PlatformNames.Tables.Products, env["Catalog__Validation__ProductsTable"]);
                 }
+            }
+
+            if (appId == PlatformNames.AppIds.Catalog)
+            {
+                // Ben's tables are in AWS: locally the distributed catalog would refuse to start without a region (exit 78).
+                Assert.Equal("false", daprEnv["Catalog__Validation__Enabled"]);
             }
 
             Assert.Equal("bindings.localstorage", daprEnv["Dapr__Buckets__RawAudit__Type"]);
