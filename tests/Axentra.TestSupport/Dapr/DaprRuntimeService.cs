@@ -211,5 +211,9 @@ internal sealed class DaprRuntimeService
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"state store {name} is not found"));
 
     /// <summary>pkg/components/state keys: the default key prefix strategy stores <c>{appId}||{key}</c>.</summary>
-    private string StateKey(string key) => $"{_options.AppId}||{key}";
+    private string StateKey(string key) =>
+        key.Contains("||", StringComparison.Ordinal)
+            // dapr/dapr pkg/components/state/state_config.go checkKeyIllegal, via GetModifiedStateKey on every state call
+            ? throw new RpcException(new Status(StatusCode.InvalidArgument, $"input key/keyPrefix '{key}' can't contain '||'"))
+            : $"{_options.AppId}||{key}";
 }

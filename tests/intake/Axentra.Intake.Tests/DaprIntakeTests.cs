@@ -159,4 +159,23 @@ public sealed class DaprIntakeTests : IAsyncLifetime
         var saves = Sidecar.Calls.Where(c => c.Method == DaprMethods.SaveState).Select(c => (global::Dapr.Client.Autogen.Grpc.v1.SaveStateRequest)c.Request);
         Assert.All(saves.SelectMany(s => s.States), item => Assert.True(item.Metadata.ContainsKey("ttlInSeconds"), item.Key));
     }
+
+    [Fact]
+    public async Task A_webhook_id_containing_the_dapr_key_separator_is_accepted_and_deduplicated()
+    {
+        // Printable ASCII passes WebhookClassifier.IsValidWebhookId, but daprd refuses any state key containing "||"
+        // (InvalidArgument): the claim key "dedupe:webhook-id:a||b" must not reach the sidecar as is.
+        HttpRequestMessage Request()
+        {
+            var request = StandaloneApp.Webhook("""{"event_type":"new_store","store_id":"s-pipe","store_domain":"p.example"}""", ApiKey);
+            request.Headers.Add("webhook-id", "msg||pipe");
+            return request;
+        }
+
+        var first = await Client.SendAsync(Request(), Ct);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var second = await Client.SendAsync(Request(), Ct);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Single(WebhookEvents);
+    }
 }

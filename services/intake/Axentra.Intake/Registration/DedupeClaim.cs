@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Axentra.Intake.Domain;
 
 namespace Axentra.Intake.Registration;
@@ -28,5 +30,13 @@ public sealed record DedupeClaim
     public required DateTimeOffset WindowEndsAt { get; init; }
     public required EventIdentity Event { get; init; }
 
-    public static string KeyOf(string dedupeKey) => $"dedupe:{dedupeKey}";
+    /// <summary>
+    /// The claim's state key. A webhook-id may hold any printable ASCII, but Dapr refuses every state key containing
+    /// <c>||</c> (its key-prefix separator; dapr/dapr pkg/components/state <c>checkKeyIllegal</c>), so such a key is
+    /// named by its SHA-256 instead, in both modes. Every other key stays as it was.
+    /// </summary>
+    public static string KeyOf(string dedupeKey) =>
+        dedupeKey.Contains("||", StringComparison.Ordinal)
+            ? $"dedupe:sha256:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dedupeKey)))}"
+            : $"dedupe:{dedupeKey}";
 }
