@@ -86,6 +86,7 @@ public static class ServiceDefaultsExtensions
 
         // ASP.NET Core adds the request's trace id to every ProblemDetails (as trace_id under the snake_case policy).
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<IProblemDetailsWriter, ProblemDetailsWhateverAccepted>(); // after ASP.NET Core's: the fallback
         builder.Services.AddExceptionHandler<BackendUnavailableExceptionHandler>();
         // Every JSON the platform writes (bodies, records, objects) is snake_case, as in design.md §3, with its text as
         // it is (ProblemDetails among them: no \u0027 around the quoted names in a detail).

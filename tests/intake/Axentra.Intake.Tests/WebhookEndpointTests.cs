@@ -205,6 +205,32 @@ public sealed class WebhookEndpointTests : IDisposable
         Assert.True(document.GetProperty("paths").GetProperty("/catalog/stores/{storeId}/products").GetProperty("get").GetProperty("responses").TryGetProperty("200", out _));
     }
 
+    [Fact]
+    public async Task A_backend_outage_is_a_503_problem_with_retry_after_even_for_a_sender_that_accepts_only_text()
+    {
+        // ASP.NET Core's ProblemDetails writer declines an Accept without JSON: the 503 used to have no body at all.
+        _app.Publisher.FailNext(1);
+        var request = StandaloneApp.Webhook("""{"event_type":"new_store","store_id":"s-accept","store_domain":"a.example"}""");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
+
+        var response = await _client.SendAsync(request, Ct);
+
+        var problem = await AssertProblem(response, HttpStatusCode.ServiceUnavailable);
+        Assert.True(response.Headers.Contains("Retry-After"));
+        Assert.True(problem.TryGetProperty("trace_id", out _));
+    }
+
+    [Theory]
+    [InlineData("GET", "/webhooks/supabase", HttpStatusCode.MethodNotAllowed)]
+    [InlineData("POST", "/nowhere", HttpStatusCode.NotFound)]
+    public async Task Routing_errors_are_problem_details_even_for_a_caller_that_accepts_only_text(string method, string path, HttpStatusCode status)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/plain"));
+
+        await AssertProblem(await _client.SendAsync(request, Ct), status); // was text/plain "Status Code: 405; …"
+    }
+
     internal static async Task<JsonElement> AssertProblem(HttpResponseMessage response, HttpStatusCode status)
     {
         Assert.Equal(status, response.StatusCode);
