@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Axentra.Classification;
@@ -73,6 +74,13 @@ internal static class PayloadShape
 
         var created = entity.TryGetProperty("created_at", out var c) ? c.ToString() : null;
         var updated = entity.TryGetProperty("updated_at", out var u) && u.ValueKind != JsonValueKind.Null ? u.ToString() : null;
-        return created is not null && (updated is null || updated == created);
+        return created is not null && (updated is null || SameInstant(created, updated));
     }
+
+    /// <summary>Equal as instants when both parse (<c>…00Z</c> and <c>…00.000Z</c> are one time), else as text.</summary>
+    private static bool SameInstant(string a, string b) =>
+        DateTimeOffset.TryParse(a, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var x)
+        && DateTimeOffset.TryParse(b, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var y)
+            ? x == y
+            : a == b;
 }

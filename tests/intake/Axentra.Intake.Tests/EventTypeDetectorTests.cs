@@ -35,6 +35,8 @@ public sealed class EventTypeDetectorTests
         { "full-product-new", """{"products":{"name":"A","store_id":"s1"}}""", EventTypes.ProductCreate },
         { "full-product-new", """{"id":"p1","product_variants":[],"created_at":"2025-12-09T16:20:00Z","updated_at":"2025-12-09T16:20:00Z"}""", EventTypes.ProductCreate },
         { "full-product-changed", """{"id":"p1","product_variants":[],"created_at":"2025-12-09T16:20:00Z","updated_at":"2025-12-10T08:00:00Z"}""", EventTypes.ProductUpdate },
+        { "full-product-new", """{"products":{"product_id":"p1","created_at":"2025-12-09T16:20:00.000Z","updated_at":"2025-12-09T16:20:00Z"}}""", EventTypes.ProductCreate }, // one instant, two spellings
+        { "full-product-new", """{"products":{"product_id":"p1","created_at":"2025-12-09T16:20:00Z"}}""", EventTypes.ProductCreate }, // only ever created
         { "full-product-changed", """{"product":{"product_id":"p1","name":"A"}}""", EventTypes.ProductUpdate },
         { "full-store-deleted", """{"store":{"store_id":"s1","deleted_at":"2025-12-10T09:00:00Z"}}""", EventTypes.StoreDelete },
         { "full-store-deleted", """{"store_id":"s1","store_domain":"a.example","archived_at":"2025-12-10T09:00:00Z"}""", EventTypes.StoreDelete },

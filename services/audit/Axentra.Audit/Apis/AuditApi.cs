@@ -47,7 +47,7 @@ public static class AuditApi
 
         group.MapGet("/stores/{storeId}/events/{eventType}", ListAsync)
             .WithName("ListAuditedEvents")
-            .WithSummary("A store's audited events of one type over an inclusive range of UTC days, oldest first, paginated")
+            .WithSummary("A store's audited events of one type over an inclusive range of UTC days, oldest day first (by event id within a day), paginated")
             .WithDescription("Query: from and to (yyyy-MM-dd, UTC, both optional), page_size, continuation_token (from the previous page).")
             .Produces<AuditEventPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -52,6 +52,19 @@ public sealed class CatalogProjection(
             return new CatalogEffect("nothing to catalogue", warnings, 0);
         }
 
+        // An id intake generated (deterministic from the dedupe key, flagged on the event) goes into the catalog copies,
+        // as the seed's "updates payload with generated ID" did: whoever reads them can name the product. The audit
+        // copy stays the bytes received.
+        if (envelope.GeneratedIds.Contains("product_id"))
+        {
+            product["product_id"] = productId;
+        }
+
+        if (envelope.GeneratedIds.Contains("store_id"))
+        {
+            product["store_id"] = storeId;
+        }
+
         var projected = StoreSpecificFields.Project(product);
         var master = await entries.ApplyAsync(MasterEntry(productId), version, projected.Master, announce: false, force: false, cancellationToken, recompute).ConfigureAwait(false);
 

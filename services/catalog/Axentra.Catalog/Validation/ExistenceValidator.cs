@@ -58,7 +58,7 @@ public sealed partial class ExistenceValidator(
 
         var name = entity == CatalogEntity.Store ? "store" : "product";
         var table = sourceOfTruth.Describe(entity);
-        var known = await KnownInOurBucketsAsync(entity, id, cancellationToken).ConfigureAwait(false);
+        var known = await KnownInOurBucketsAsync(entity, id, eventId, cancellationToken).ConfigureAwait(false);
         if (known is not null)
         {
             if (answer == SourceOfTruthAnswer.NotConsulted)
@@ -83,7 +83,7 @@ public sealed partial class ExistenceValidator(
         return $"{name} {id} not found in {table} nor in our buckets; processed anyway";
     }
 
-    private async ValueTask<string?> KnownInOurBucketsAsync(CatalogEntity entity, string id, CancellationToken cancellationToken)
+    private async ValueTask<string?> KnownInOurBucketsAsync(CatalogEntity entity, string id, string eventId, CancellationToken cancellationToken)
     {
         var known = entity == CatalogEntity.Product ? _knownProducts : _knownStores;
         if (known.SourceOf(id) is { } remembered)
@@ -93,7 +93,7 @@ public sealed partial class ExistenceValidator(
 
         var source = entity == CatalogEntity.Product
             ? await ProductSourceAsync(id, cancellationToken).ConfigureAwait(false)
-            : await StoreSourceAsync(id, cancellationToken).ConfigureAwait(false);
+            : await StoreSourceAsync(id, eventId, cancellationToken).ConfigureAwait(false);
         if (source is not null)
         {
             known.Remember(id, source);
@@ -107,10 +107,15 @@ public sealed partial class ExistenceValidator(
             ? "master catalog"
             : null;
 
-    private async ValueTask<string?> StoreSourceAsync(string id, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Audit writes an event's raw copy (and a store_create's metadata file) while catalog handles the same delivery:
+    /// those two keys of <paramref name="eventId"/> itself do not count, or a store_create would vouch for itself
+    /// whenever audit got there first. Three keys are enough to find one of another event.
+    /// </remarks>
+    private async ValueTask<string?> StoreSourceAsync(string id, string eventId, CancellationToken cancellationToken)
     {
-        var audit = await _rawAudit.ListAsync($"{id}/{EventTypes.StoreCreate}/", null, 1, cancellationToken).ConfigureAwait(false);
-        if (audit.Keys.Count > 0)
+        var audit = await _rawAudit.ListAsync($"{id}/{EventTypes.StoreCreate}/", null, 3, cancellationToken).ConfigureAwait(false);
+        if (audit.Keys.Any(key => !Path.GetFileName(key.AsSpan()).StartsWith($"{eventId}.", StringComparison.Ordinal)))
         {
             return "store_create audit records";
         }

@@ -351,4 +351,42 @@ public sealed class CatalogProjectorTests
         Assert.Contains("not found in Product-kbtwy4tflncitfudusepuzm4nq-NONE nor in our buckets", Assert.Single((await catalog.StageAsync("e-1", Stages.Catalogued))!.Warnings), StringComparison.Ordinal);
         Assert.Contains("known from our master catalog", Assert.Single((await catalog.StageAsync("e-2", Stages.Catalogued))!.Warnings), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(true, "not found in axentra-stores nor in our buckets")]
+    [InlineData(false, "not found in our buckets")]
+    public async Task A_store_create_never_vouches_for_itself_through_its_own_audit_record(bool consulted, string warning)
+    {
+        // Audit handles the same delivery beside catalog; when it got there first, the event's own raw copy and metadata
+        // file are in the bucket already.
+        await using var catalog = new CatalogHarness();
+        catalog.SourceOfTruth.Consulted = consulted;
+        var envelope = Envelope("e-1", EventTypes.StoreCreate, """{"event_type":"new_store","store_id":"s-new","store_domain":"x.myshopify.com"}""",
+            storeId: "s-new", productId: null);
+        await catalog.RawAudit.PutAsync(envelope.S3Key, envelope.Payload, CancellationToken.None);
+        await catalog.RawAudit.PutAsync(StorageKeys.RawAuditMetadata(envelope.S3Key), "{}"u8.ToArray(), CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Success, await catalog.DeliverAsync(envelope));
+
+        Assert.Contains(warning, Assert.Single((await catalog.StageAsync("e-1", Stages.Catalogued))!.Warnings), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_generated_product_id_is_carried_by_the_catalog_objects_not_by_the_audit_copy()
+    {
+        await using var catalog = new CatalogHarness();
+        const string Generated = "751eeedc-d507-512a-a59b-b3a79ded3c7f";
+        var envelope = Envelope("e-1", EventTypes.ProductCreate, """{"event_type":"new_product","products":{"name":"No id","store_id":"s-1","product_variants":[{"price":5}]}}""",
+            productId: Generated) with
+        { GeneratedIds = ["product_id"] };
+
+        Assert.Equal(DeliveryOutcome.Success, await catalog.DeliverAsync(envelope));
+
+        var master = JsonNode.Parse((await catalog.ReadAsync($"master/products/{Generated}.json"))!)!;
+        var copy = JsonNode.Parse((await catalog.ReadAsync($"stores/s-1/products/{Generated}.json"))!)!;
+        Assert.Equal(Generated, (string?)master["product_id"]);
+        Assert.Equal(Generated, (string?)copy["product_id"]);
+        Assert.Equal(5, (int)copy["product_variants"]![0]!["price"]!);
+        Assert.DoesNotContain("product_id", System.Text.Encoding.UTF8.GetString(envelope.Payload), StringComparison.Ordinal); // the envelope's payload is not changed
+    }
 }
