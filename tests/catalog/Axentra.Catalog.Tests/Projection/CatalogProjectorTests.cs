@@ -377,8 +377,8 @@ public sealed class CatalogProjectorTests
         await using var catalog = new CatalogHarness();
         const string Generated = "751eeedc-d507-512a-a59b-b3a79ded3c7f";
         var envelope = Envelope("e-1", EventTypes.ProductCreate, """{"event_type":"new_product","products":{"name":"No id","store_id":"s-1","product_variants":[{"price":5}]}}""",
-            productId: Generated) with
-        { GeneratedIds = ["product_id"] };
+            productId: Generated);
+        envelope = envelope with { GeneratedIds = ["product_id"] };
 
         Assert.Equal(DeliveryOutcome.Success, await catalog.DeliverAsync(envelope));
 
