@@ -37,7 +37,9 @@ internal sealed partial class BackendUnavailableExceptionHandler(IProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "A backend is unavailable",
-                Detail = $"{unavailable.Backend} did not answer; nothing was recorded. Retry later.",
+                Detail = httpContext.Request.Path.StartsWithSegments("/webhooks")
+                    ? $"{unavailable.Backend} did not answer, so the event is not acknowledged. Retry later: if it was recorded after all, the retry is answered 200 with its event."
+                    : $"{unavailable.Backend} did not answer. Retry later.",
             },
         }).ConfigureAwait(false);
     }

@@ -169,7 +169,7 @@ public static partial class WebhookApi
         {
             context.Response.Headers.RetryAfter = "5";
             return Refuse(metrics, "timeout", StatusCodes.Status503ServiceUnavailable, "Backends too slow",
-                "The event could not be made durable within the time budget; nothing was acknowledged. Retry later.");
+                "The event was not made durable within the time budget, so it is not acknowledged. Retry later: if it did become durable meanwhile, the retry is answered 200 with its event.");
         }
         catch (BackendUnavailableException)
         {
