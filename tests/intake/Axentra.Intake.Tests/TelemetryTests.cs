@@ -220,6 +220,60 @@ public sealed class TelemetryTests : IDisposable
     }
 
     [Fact]
+    public async Task The_webhook_id_reused_warning_names_the_event_in_its_scope_like_every_line_about_an_event()
+    {
+        var lines = new RecordingLoggerProvider();
+        using var app = _app.WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton<ILoggerProvider>(lines)));
+        using var client = app.CreateClient();
+        async Task<string> PostAsync(string body)
+        {
+            using var request = StandaloneApp.Webhook(body);
+            request.Headers.Add("webhook-id", "msg_reused_scope");
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.GetProperty("event_id").GetString()!;
+        }
+
+        var eventId = await PostAsync("""{"event_type":"new_store","store_id":"s-reuse-scope","store_name":"A"}""");
+        await PostAsync("""{"event_type":"updated_store","store_id":"s-reuse-scope","store_name":"B"}""");
+
+        var line = Assert.Single(lines.Lines, l => l.Message.Contains("was already used by event", StringComparison.Ordinal));
+        Assert.Equal("s-reuse-scope", line.Scope.GetValueOrDefault("store_id"));
+        Assert.Equal(eventId, line.Scope.GetValueOrDefault("event_id")); // fails: the scope has store_id and event_type only
+    }
+
+    [Fact]
+    public async Task The_dead_letter_line_of_the_standalone_queue_carries_the_webhooks_trace_id()
+    {
+        using var failing = new StandaloneApp(new Dictionary<string, string?>
+        {
+            ["Standalone:Queue:MaxAttempts"] = "2",
+            ["Standalone:Queue:InitialBackoff"] = "00:00:00.05",
+            ["Standalone:Queue:MaxBackoff"] = "00:00:00.1",
+        });
+        var lines = new RecordingLoggerProvider();
+        using var app = failing.WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton<ILoggerProvider>(lines)));
+        using var client = app.CreateClient();
+        // The raw-audit bucket becomes a file: every audit write fails as unavailable and the message is dead-lettered.
+        var bucket = Path.Combine(failing.DataDirectory, PlatformNames.Buckets.RawAudit);
+        if (Directory.Exists(bucket))
+        {
+            Directory.Delete(bucket, recursive: true);
+        }
+
+        File.WriteAllText(bucket, "not a bucket");
+        var traceId = ActivityTraceId.CreateRandom();
+        using var request = StandaloneApp.Webhook("""{"event_type":"new_store","store_id":"s-dead-trace"}""");
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        await Eventually(() => lines.Lines.Any(l => l.Message.Contains("dead-lettered for audit", StringComparison.Ordinal)), TimeSpan.FromSeconds(15));
+        var line = lines.Lines.First(l => l.Message.Contains("dead-lettered for audit", StringComparison.Ordinal));
+        Assert.Equal("s-dead-trace", line.Scope.GetValueOrDefault("store_id"));
+        Assert.Equal(traceId.ToString(), line.Scope.GetValueOrDefault("TraceId") as string); // fails: logged outside any span
+    }
+
+    [Fact]
     public async Task The_log_line_of_a_503_for_a_backend_that_is_down_names_the_webhooks_store()
     {
         var lines = new RecordingLoggerProvider();

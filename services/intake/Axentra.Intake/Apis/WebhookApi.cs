@@ -199,7 +199,10 @@ public static partial class WebhookApi
                     // space. Standard Webhooks resends a message unchanged, so this payload is answered as the duplicate it
                     // claims to be and never registered: say so where an operator looks.
                     metrics.WebhookIdReused();
-                    LogWebhookIdReused(logger, webhook.DedupeKey, duplicate.Event.EventId, webhook.PayloadHash);
+                    using (logger.BeginScope(new EventLogScope(duplicate.Event.EventId, null, null)))
+                    {
+                        LogWebhookIdReused(logger, webhook.DedupeKey, duplicate.Event.EventId, webhook.PayloadHash);
+                    }
                 }
 
                 return TypedResults.Json(WebhookReceipt.Of(duplicate.Event, duplicate: true), IntakeJsonContext.Readable.WebhookReceipt, statusCode: StatusCodes.Status200OK);
