@@ -74,14 +74,13 @@ public static class BuildingBlocksServiceCollectionExtensions
         this IServiceCollection services, string dataDirectory, bool syncWrites, IReadOnlySet<string> mirroredTopics, IConfiguration? queueConfiguration = null)
     {
         services.TryAddSingleton(TimeProvider.System);
+        var queueOptions = services.AddOptions<LocalPubSubOptions>();
         if (queueConfiguration is not null)
         {
-            services.Configure<LocalPubSubOptions>(queueConfiguration);
+            queueOptions.Bind(queueConfiguration);
         }
-        else
-        {
-            services.AddOptions<LocalPubSubOptions>();
-        }
+
+        queueOptions.ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(sp => new EmbeddedDatabase(
             Path.Combine(dataDirectory, EmbeddedDatabase.FileName), syncWrites, sp.GetRequiredService<ILogger<EmbeddedDatabase>>()));

@@ -434,7 +434,9 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 : await _telemetry.DeliverAsync(handler, delivery.Body, context, parentFromMessage: true, ct).ConfigureAwait(false);
             if (outcome != DeliveryOutcome.Success)
             {
-                error = outcome == DeliveryOutcome.Drop ? "dropped by the subscriber as poison input" : context.RetryReason ?? "the subscriber asked for a retry";
+                error = outcome == DeliveryOutcome.Drop
+                    ? context.DropReason is { } dropped ? $"dropped by the subscriber as poison input: {dropped}" : "dropped by the subscriber as poison input"
+                    : context.RetryReason ?? "the subscriber asked for a retry";
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -22,6 +22,13 @@ public sealed record DeliveryContext(string MessageId, int Attempt)
     /// line is the record.
     /// </summary>
     public string? RetryReason { get; set; }
+
+    /// <summary>
+    /// Why the handler answered <see cref="DeliveryOutcome.Drop"/>, in words for the operator (no payload content): the
+    /// standalone queue lists it with the dead letter, as the distributed list shows the reason the handler recorded
+    /// on the event. The handler records it on the event's <c>dead_lettered</c> stage itself.
+    /// </summary>
+    public string? DropReason { get; set; }
 }
 
 /// <summary>

@@ -2,8 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Axentra.Intake;
 
-/// <summary>Bounds and timings of the webhook endpoint (section <c>Intake</c>).</summary>
-public sealed class IntakeOptions
+/// <summary>Bounds and timings of the webhook endpoint (section <c>Intake</c>); each timing must be more than zero.</summary>
+public sealed class IntakeOptions : IValidatableObject
 {
     public const string Section = "Intake";
 
@@ -25,6 +25,17 @@ public sealed class IntakeOptions
 
     /// <summary>How long a redelivery waits for a concurrent delivery of the same event to finish.</summary>
     public TimeSpan InFlightWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, value) in new[] { (nameof(DedupeWindow), DedupeWindow), (nameof(ClaimLease), ClaimLease), (nameof(RequestBudget), RequestBudget), (nameof(InFlightWait), InFlightWait) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                yield return new ValidationResult($"{Section}:{name} must be more than zero.", [name]);
+            }
+        }
+    }
 }
 
 /// <summary>The topic each event type is routed to downstream (section <c>Routing</c>); none by default.</summary>

@@ -72,7 +72,7 @@ public sealed partial class Program
                                                 webhooks per second per credential (0 = no limit); Intake:RateLimit:Burst
           --Intake:DedupeWindow=1.00:00:00      how long a redelivery is answered as a duplicate
 
-        All settings: docs/intake.md ("Configuration"), docs/operations.md, README.md.
+        All settings: docs/intake.md ("Configuration"), docs/operations.md, docs/audit.md, docs/catalog.md, README.md.
 
         """;
 

@@ -103,6 +103,9 @@ public sealed class OperatorCommandLineTests(PublishedStandalone build)
     [InlineData("the same key for a sender and operators", "senders", $"--Intake:Auth:ApiKeys:0={SharedKey}", $"--Ops:Auth:ApiKeys:0={SharedKey}")]
     [InlineData("that and a rate limit burst of 0: two options classes refused at once", "Burst", $"--Intake:Auth:ApiKeys:0={SharedKey}", $"--Ops:Auth:ApiKeys:0={SharedKey}", "--Intake:RateLimit:Burst=0")]
     [InlineData("a duration that is not a TimeSpan", "Intake:DedupeWindow", "--Intake:DedupeWindow=24h")]
+    [InlineData("no delivery at a time (the host was ready and never delivered)", "Concurrency", "--Standalone:Queue:Concurrency=0")]
+    [InlineData("no time to answer a webhook (every webhook was a 503)", "Intake:RequestBudget", "--Intake:RequestBudget=00:00:00")]
+    [InlineData("a retry backoff whose ceiling is below its start", "MaxBackoff", "--Standalone:Queue:InitialBackoff=00:00:10", "--Standalone:Queue:MaxBackoff=00:00:01")]
     public async Task A_setting_refused_at_start_exits_78_with_the_reason_instead_of_aborting(string why, string named, params string[] settings)
     {
         var directory = Directory.CreateTempSubdirectory("axentra-e2e-config-").FullName;

@@ -125,6 +125,7 @@ public sealed partial class RawAuditWriter : IMessageHandler
     private async Task<DeliveryOutcome> DropAsync(string? eventId, AuditRejection rejection, string? key, DeliveryContext context, CancellationToken cancellationToken)
     {
         LogDropped(eventId ?? "(none)", context.MessageId, rejection.Code, rejection.Detail);
+        context.DropReason = $"{rejection.Code}: {rejection.Detail}";
         if (eventId is not null)
         {
             try

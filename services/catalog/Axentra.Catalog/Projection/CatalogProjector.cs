@@ -44,19 +44,21 @@ public sealed partial class CatalogProjector(
         catch (JsonException ex)
         {
             LogNotAnEnvelope(context.MessageId, ex.Message);
+            context.DropReason = "not a webhook envelope";
             return DeliveryOutcome.Drop; // no event id to record it against: the broker's dead letter keeps it
         }
 
         if (envelope is null || !SafeKeySegment.IsValid(envelope.EventId))
         {
             LogNotAnEnvelope(context.MessageId, "missing or unsafe event_id");
+            context.DropReason = "not a webhook envelope: missing or unsafe event_id";
             return DeliveryOutcome.Drop;
         }
 
         var outcome = "success";
         try
         {
-            var result = await HandleEnvelopeAsync(envelope, cancellationToken).ConfigureAwait(false);
+            var result = await HandleEnvelopeAsync(envelope, context, cancellationToken).ConfigureAwait(false);
             outcome = result == DeliveryOutcome.Drop ? "dropped" : "success";
             return result;
         }
@@ -73,12 +75,12 @@ public sealed partial class CatalogProjector(
         }
     }
 
-    private async ValueTask<DeliveryOutcome> HandleEnvelopeAsync(WebhookEnvelope envelope, CancellationToken cancellationToken)
+    private async ValueTask<DeliveryOutcome> HandleEnvelopeAsync(WebhookEnvelope envelope, DeliveryContext context, CancellationToken cancellationToken)
     {
         if (!SafeKeySegment.IsValid(envelope.StoreId) || (envelope.ProductId is not null && !SafeKeySegment.IsValid(envelope.ProductId))
             || (EventTypes.IsProductEvent(envelope.EventType) && envelope.ProductId is null))
         {
-            return await DropAsync(envelope, "store_id/product_id missing or not a safe key segment", cancellationToken).ConfigureAwait(false);
+            return await DropAsync(envelope, "store_id/product_id missing or not a safe key segment", context, cancellationToken).ConfigureAwait(false);
         }
 
         if (!EventTypes.IsProductEvent(envelope.EventType) && !EventTypes.IsStoreEvent(envelope.EventType))
@@ -90,7 +92,7 @@ public sealed partial class CatalogProjector(
 
         if (WebhookPayload.TryParseObject(envelope.Payload) is not { } payload)
         {
-            return await DropAsync(envelope, "the payload is not a JSON object with each member name once", cancellationToken).ConfigureAwait(false);
+            return await DropAsync(envelope, "the payload is not a JSON object with each member name once", context, cancellationToken).ConfigureAwait(false);
         }
 
         var warnings = new List<string>(await validator.ValidateAsync(envelope, cancellationToken).ConfigureAwait(false));
@@ -141,9 +143,10 @@ public sealed partial class CatalogProjector(
             Reason = reason,
         }, cancellationToken);
 
-    private async ValueTask<DeliveryOutcome> DropAsync(WebhookEnvelope envelope, string reason, CancellationToken cancellationToken)
+    private async ValueTask<DeliveryOutcome> DropAsync(WebhookEnvelope envelope, string reason, DeliveryContext context, CancellationToken cancellationToken)
     {
         LogDropped(envelope.EventId, reason);
+        context.DropReason = reason;
         await registry.ReportStageAsync(new StageRecord
         {
             EventId = envelope.EventId,

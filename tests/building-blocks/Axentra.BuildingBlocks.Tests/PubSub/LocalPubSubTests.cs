@@ -130,7 +130,7 @@ public sealed class LocalPubSubTests : IAsyncDisposable
     [Fact]
     public async Task A_dead_letter_keeps_the_reason_the_subscriber_gave_for_its_last_retry()
     {
-        var handler = new ReasonedRetryHandler();
+        var handler = new ReasonedHandler(DeliveryOutcome.Retry);
         var deadLetters = new RecordingDeadLetters();
         var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 2), deadLetters: deadLetters);
 
@@ -143,7 +143,7 @@ public sealed class LocalPubSubTests : IAsyncDisposable
     [Fact]
     public async Task A_dropped_message_is_dead_lettered_at_once_keeping_the_handlers_own_reason()
     {
-        var handler = new RecordingHandler("catalog", "webhook-events", _ => DeliveryOutcome.Drop);
+        var handler = new ReasonedHandler(DeliveryOutcome.Drop);
         var deadLetters = new RecordingDeadLetters();
         var (queue, _) = await StartAsync([handler], options: FastRetries(maxAttempts: 10), deadLetters: deadLetters);
 
@@ -154,9 +154,10 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         await Eventually.TrueAsync(() => letters.List("catalog", 10).Count == 1, "the drop is a dead letter");
         var dead = Assert.Single(letters.List("catalog", 10));
         Assert.Equal(1, dead.Attempts);
-        Assert.Contains("dropped", dead.Reason, StringComparison.Ordinal);
+        // The listed reason is the handler's own, as in the distributed list: not only "dropped".
+        Assert.Equal("dropped by the subscriber as poison input: conflict: payload object 'k' already holds different bytes; it was kept", dead.Reason);
         await Task.Delay(200, Ct);
-        Assert.Single(handler.Attempts);
+        Assert.Equal(1, handler.Calls);
 
         // A DROP is recorded by the handler itself (with the precise reason); the dispatcher must not overwrite it.
         Assert.Empty(deadLetters.Recorded);
@@ -674,17 +675,33 @@ public sealed class LocalPubSubTests : IAsyncDisposable
         }
     }
 
-    /// <summary>Always asks for a retry, saying why, as the audit and catalog handlers do for a backend that is down.</summary>
-    private sealed class ReasonedRetryHandler : IMessageHandler
+    /// <summary>
+    /// Always answers <paramref name="outcome"/>, saying why, as the audit and catalog handlers do: a retry for a backend
+    /// that is down, a drop for poison input.
+    /// </summary>
+    private sealed class ReasonedHandler(DeliveryOutcome outcome) : IMessageHandler
     {
         public string Subscriber => "catalog";
 
         public string Topic => "webhook-events";
 
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
         public ValueTask<DeliveryOutcome> HandleAsync(ReadOnlyMemory<byte> message, DeliveryContext context, CancellationToken cancellationToken)
         {
-            context.RetryReason = $"backend unavailable: bucket down (attempt {context.Attempt})";
-            return ValueTask.FromResult(DeliveryOutcome.Retry);
+            Interlocked.Increment(ref _calls);
+            if (outcome == DeliveryOutcome.Retry)
+            {
+                context.RetryReason = $"backend unavailable: bucket down (attempt {context.Attempt})";
+            }
+            else
+            {
+                context.DropReason = "conflict: payload object 'k' already holds different bytes; it was kept";
+            }
+
+            return ValueTask.FromResult(outcome);
         }
     }
 
