@@ -19,6 +19,9 @@ public sealed class RequestTargetGuardTests
     [InlineData("/audit/..%2F..%2Fdapr/subscriptions/webhook-events/audit")]
     [InlineData("/catalog/stores%5C..%5Cx")]
     [InlineData("/events/a\\b")]
+    [InlineData("/audit/%252e%252e/dapr/subscriptions/webhook-events/audit")] // decoded by Kestrel, then by daprd: audit's subscription route
+    [InlineData("/catalog/%252E%252E/dapr/subscribe")]
+    [InlineData("/%61udit/events/e-1")] // no route needs an encoded character
     public void Dot_segments_and_encoded_separators_are_refused(string target) => Assert.True(RequestTargetGuard.IsSuspicious(target));
 
     [Theory]
