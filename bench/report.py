@@ -124,7 +124,8 @@ def main():
         "note": "objects may exceed 202s by requests in flight when wrk stopped (at most connections per run); fewer would be a lost event",
     }
 
-    backlog_rate = backlog.get("events_per_s") if backlog else None
+    # A drain that gave up (deliveries left) measured a timeout, not a rate: no number, and the run is reported broken below.
+    backlog_rate = backlog.get("events_per_s") if backlog and not backlog.get("deliveries_left") else None
     measured = {
         "intake_accepted_per_s": alone["accepted_per_s"],
         "p99_ms_at_fixed_rate": alone_fixed["latency_ms"]["p99"],
@@ -254,6 +255,10 @@ def main():
     broken = [name for name, run in runs.items() if run is not None and run["requests"] == 0]
     if host["accepted_202"] == 0:
         broken.append("host-throughput accepted nothing")
+    broken += [f"{name} drain gave up with {d['deliveries_pending_after_drain']} deliveries pending"
+               for name, d in drains.items() if d and d.get("deliveries_pending_after_drain")]
+    if backlog and backlog.get("deliveries_left"):
+        broken.append(f"backlog drain gave up with {backlog['deliveries_left']} deliveries left")
     if broken:
         print("harness problem: " + ", ".join(broken), file=sys.stderr)
         sys.exit(1)

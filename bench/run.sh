@@ -133,14 +133,21 @@ run_counter=0
 
 # CPU seconds (user + system) the process $1 has used so far: divided by requests, a cost that the other load on
 # a shared machine does not change much (unlike requests/s).
-cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+cpu_seconds() { [[ -r "/proc/$1/stat" ]] && awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+# alive NAME PID: the measured server must outlive each run; a dead one is a harness failure, never a low number.
+alive() { kill -0 "$2" 2>/dev/null || { log "$1 (pid $2) exited during the measurement"; tail -30 "$work/host.log" "$work/drain-host.log" 2>/dev/null >&2; exit 1; }; }
+
+# peak_rss HOST_PID: the process's peak resident set (VmHWM, kB), kept as the maximum over every host measured.
+peak_rss_kb=0
+note_peak_rss() { local kb; kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$1/status")" && (( kb > peak_rss_kb )) && peak_rss_kb=$kb; return 0; }
 
 # run_wrk NAME URL SECONDS [ENV=VALUE...]: one wrk run against the server $server_pid; its BENCH_JSON line goes to
 # $work/NAME.json and the server's CPU seconds during the run to $work/NAME.cpu.
 run_wrk() {
-  local name="$1" url="$2" seconds="$3" cpu_before conns="${RUN_CONNECTIONS:-$connections}"
+  local name="$1" url="$2" seconds="$3" cpu_before cpu_after conns="${RUN_CONNECTIONS:-$connections}"
   shift 3
-  cpu_before="$(cpu_seconds "$server_pid")"
+  cpu_before="$(cpu_seconds "$server_pid")" || alive "the server" "$server_pid"
   run_counter=$((run_counter + 1))
   log "wrk $name: ${seconds}s, $threads threads, $conns connections $*"
   env BENCH_API_KEY="$api_key" BENCH_RUN_ID="$(date +%s%N)-$run_counter" BENCH_THREADS="$threads" "$@" \
@@ -148,7 +155,9 @@ run_wrk() {
     >"$work/$name.txt" 2>&1 || { cat "$work/$name.txt" >&2; return 1; }
   grep '^BENCH_JSON ' "$work/$name.txt" | sed 's/^BENCH_JSON //' >"$work/$name.json"
   [[ -s "$work/$name.json" ]] || { cat "$work/$name.txt" >&2; return 1; }
-  python3 -c "print(round($(cpu_seconds "$server_pid") - $cpu_before, 3))" >"$work/$name.cpu"
+  alive "the server" "$server_pid"
+  cpu_after="$(cpu_seconds "$server_pid")" || alive "the server" "$server_pid"
+  python3 -c "print(round($cpu_after - $cpu_before, 3))" >"$work/$name.cpu"
 }
 
 # load_runs PREFIX URL: warm-up, full load and (not with --quick) the fixed rate, as runs PREFIX-warmup,
@@ -225,6 +234,7 @@ drain() {
   depth_at_end="$(queue_depth)"
   depth=0
   while [[ "$depth_at_end" -gt 0 ]] && queue_pending; do
+    alive "the host" "$host_pid"
     if older_than "$ended" 300; then
       depth="$(queue_depth)"
       log "queue still holds $depth deliveries after 300 s; giving up on the drain measurement"
@@ -277,7 +287,7 @@ audit_dir="$data_dir/axentra-webhook-raw-audit"
 audit_objects="$( [[ -d "$audit_dir" ]] && find "$audit_dir" -type f -name '*.json' | wc -l || echo -1)"
 echo "$audit_objects" >"$work/audit-objects"
 
-peak_rss_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$host_pid/status")"
+note_peak_rss "$host_pid"
 rss_kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$host_pid/status")"
 stop_pid "$host_pid"
 host_exit_log_lines="$(wc -l <"$work/host.log")"
@@ -305,6 +315,7 @@ db="$data_dir/axentra.db"
 start_host held-host "$data_dir" --Standalone:Queue:Deliver=false
 log "intake alone: deliveries held (pid $host_pid)"
 load_runs held "$host_url"
+note_peak_rss "$host_pid"
 stop_pid "$host_pid"
 settle backlog-drain
 backlog_events="$(sql "SELECT COUNT(*) FROM queue_messages")"
@@ -312,8 +323,9 @@ backlog_deliveries="$(queue_depth)"
 log "backlog: $backlog_events events, $backlog_deliveries deliveries; draining it with deliveries on"
 drain_started="$(now)"
 start_host drain-host "$data_dir"
-cpu_before="$(cpu_seconds "$host_pid")"
+cpu_before="$(cpu_seconds "$host_pid")" || alive "the drain host" "$host_pid"
 while queue_pending; do
+  alive "the drain host" "$host_pid"
   if older_than "$drain_started" 600; then
     log "backlog not drained after 600 s; giving up on the backlog measurement"
     break
@@ -321,11 +333,13 @@ while queue_pending; do
   sleep 0.1
 done
 drain_ended="$(now)"
+cpu_after="$(cpu_seconds "$host_pid")" || alive "the drain host" "$host_pid"
+note_peak_rss "$host_pid"
 python3 - "$work/backlog-drain.json" <<EOF
 import json, sys
 seconds = $drain_ended - $drain_started
 ready = float(open("$work/drain-host.ready").read())
-cpu = $(cpu_seconds "$host_pid") - $cpu_before
+cpu = $cpu_after - $cpu_before
 json.dump({"events": $backlog_events, "deliveries": $backlog_deliveries, "deliveries_left": $(queue_depth),
            "seconds_start_to_empty": round(seconds, 3), "start_to_ready_s": ready,
            "events_per_s": round($backlog_events / seconds, 1) if seconds > 0 else None,
