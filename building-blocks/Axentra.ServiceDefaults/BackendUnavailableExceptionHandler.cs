@@ -37,9 +37,7 @@ internal sealed partial class BackendUnavailableExceptionHandler(IProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "A backend is unavailable",
-                Detail = httpContext.Request.Path.StartsWithSegments("/webhooks")
-                    ? $"{unavailable.Backend} did not answer, so the event is not acknowledged. Retry later: if it was recorded after all, the retry is answered 200 with its event."
-                    : $"{unavailable.Backend} did not answer. Retry later.",
+                Detail = $"{unavailable.Backend} did not answer, so nothing is acknowledged. Retry later: a webhook that was recorded after all is answered 200 with its event.",
             },
         }).ConfigureAwait(false);
     }

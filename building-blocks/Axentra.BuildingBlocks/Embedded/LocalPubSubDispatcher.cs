@@ -330,7 +330,7 @@ public sealed partial class LocalPubSubDispatcher : BackgroundService
                 _metrics?.DeadLettered(handler.Subscriber, dropped: result.Outcome == DeliveryOutcome.Drop);
                 var facts = delivery.Body is { } deadBody ? MessageFacts.Peek(deadBody) : default;
                 using (_logger.BeginScope(new EventLogScope(facts.EventId, facts.StoreId, facts.EventType, handler.Subscriber)))
-                using (System.Diagnostics.ActivityContext.TryParse(facts.TraceParent, facts.TraceState, isRemote: true, out var parent)
+                using (facts.TryGetParent(out var parent)
                     ? _logger.BeginScope(new Dictionary<string, object?> { ["TraceId"] = parent.TraceId.ToHexString(), ["ParentId"] = parent.SpanId.ToHexString() })
                     : null)
                 {

@@ -56,9 +56,9 @@ public sealed class DeliveryTelemetry
     {
         var facts = MessageFacts.Peek(message.Span);
         var parent = default(ActivityContext);
-        if (parentFromMessage && facts.TraceParent is { } traceParent)
+        if (parentFromMessage)
         {
-            _ = ActivityContext.TryParse(traceParent, facts.TraceState, isRemote: true, out parent);
+            _ = facts.TryGetParent(out parent);
         }
 
         using var activity = Source.StartActivity($"deliver {handler.Topic} to {handler.Subscriber}", ActivityKind.Consumer, parent);
@@ -120,6 +120,9 @@ public sealed class DeliveryTelemetry
 /// </summary>
 internal readonly record struct MessageFacts(string? EventId, string? StoreId, string? EventType, string? TraceParent, string? TraceState, DateTimeOffset? ReceivedAt)
 {
+    /// <summary>The trace context the envelope carries (<see cref="TraceParent"/>, <see cref="TraceState"/>), when it is a valid one.</summary>
+    public bool TryGetParent(out ActivityContext parent) => ActivityContext.TryParse(TraceParent, TraceState, isRemote: true, out parent);
+
     public static MessageFacts Peek(ReadOnlySpan<byte> json)
     {
         string? eventId = null, storeId = null, eventType = null, traceParent = null, traceState = null;

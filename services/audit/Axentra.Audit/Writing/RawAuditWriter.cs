@@ -125,7 +125,8 @@ public sealed partial class RawAuditWriter : IMessageHandler
     private async Task<DeliveryOutcome> DropAsync(string? eventId, AuditRejection rejection, string? key, DeliveryContext context, CancellationToken cancellationToken)
     {
         LogDropped(eventId ?? "(none)", context.MessageId, rejection.Code, rejection.Detail);
-        context.DropReason = $"{rejection.Code}: {rejection.Detail}";
+        var reason = $"{rejection.Code}: {rejection.Detail}";
+        context.DropReason = reason;
         if (eventId is not null)
         {
             try
@@ -136,7 +137,7 @@ public sealed partial class RawAuditWriter : IMessageHandler
                     Stage = EventRegistry.DeadLetterStage(Subscriber),
                     At = _timeProvider.GetUtcNow(),
                     S3Key = key,
-                    Reason = $"{rejection.Code}: {rejection.Detail}",
+                    Reason = reason,
                     Attempts = context.Attempt,
                 }, cancellationToken).ConfigureAwait(false);
             }
