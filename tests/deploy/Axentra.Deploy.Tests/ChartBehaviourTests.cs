@@ -249,7 +249,7 @@ public sealed class ChartBehaviourTests
         {
             var policy = (string)resiliency["targets"]!["apps"]![appId]!["timeout"]!;
             var timeout = (string)resiliency["policies"]!["timeouts"]![policy]!;
-            Assert.True(timeout.EndsWith('s') && int.Parse(timeout[..^1], System.Globalization.CultureInfo.InvariantCulture) >= 30, $"{appId}: {timeout}");
+            Assert.True(Manifests.Seconds(timeout) >= 30, $"{appId}: {timeout}");
         }
     }
 }

@@ -66,6 +66,12 @@ internal static class Manifests
 
     public static string Name(this JsonObject obj) => (string)obj["metadata"]!["name"]!;
 
+    /// <summary>A Go duration as Dapr and the components write it (<c>500ms</c>, <c>30s</c>, <c>1m</c>), or a bare number of seconds, in seconds.</summary>
+    public static double Seconds(string goDuration) =>
+        goDuration.EndsWith("ms", StringComparison.Ordinal) ? double.Parse(goDuration[..^2], System.Globalization.CultureInfo.InvariantCulture) / 1000
+        : goDuration.EndsWith('m') ? double.Parse(goDuration[..^1], System.Globalization.CultureInfo.InvariantCulture) * 60
+        : double.Parse(goDuration.TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture);
+
     public static JsonObject Single(this IEnumerable<JsonObject> objects, string kind, string name) =>
         objects.OfKind(kind).Single(o => o.Name() == name);
 

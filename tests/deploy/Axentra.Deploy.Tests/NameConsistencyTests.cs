@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Axentra.BuildingBlocks.Dapr;
 using Axentra.BuildingBlocks.PubSub;
@@ -139,17 +138,12 @@ public sealed class NameConsistencyTests
         var inbound = resiliency["targets"]!["components"]![PlatformNames.Components.PubSub]!["inbound"]!;
         var retry = resiliency["policies"]!["retries"]![(string)inbound["retry"]!]!;
         var worstCase = ((int)retry["maxRetries"]! + 1)
-            * (GoSeconds((string)resiliency["policies"]!["timeouts"]![(string)inbound["timeout"]!]!) + GoSeconds((string)retry["maxInterval"]!));
+            * (Manifests.Seconds((string)resiliency["policies"]!["timeouts"]![(string)inbound["timeout"]!]!) + Manifests.Seconds((string)retry["maxInterval"]!));
 
         var after = files.Single("Component", PlatformNames.Components.PubSub).ComponentMetadata()[redeliveryAfter];
 
-        Assert.True(GoSeconds(after.EndsWith('s') ? after : after + "s") >= worstCase, $"{redeliveryAfter} {after} against {worstCase} s of retries");
+        Assert.True(Manifests.Seconds(after) >= worstCase, $"{redeliveryAfter} {after} against {worstCase} s of retries");
     }
-
-    private static double GoSeconds(string duration) =>
-        duration.EndsWith("ms", StringComparison.Ordinal) ? double.Parse(duration[..^2], CultureInfo.InvariantCulture) / 1000
-        : duration.EndsWith('m') ? double.Parse(duration[..^1], CultureInfo.InvariantCulture) * 60
-        : double.Parse(duration.TrimEnd('s'), CultureInfo.InvariantCulture);
 
     [Fact]
     public void Subscriptions_use_the_platform_topic_the_codes_route_and_a_dead_letter_topic_per_subscriber()
